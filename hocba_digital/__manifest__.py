@@ -1,0 +1,37 @@
+{
+    "name": "Học bạ số - Digital primary transcripts",
+    "summary": "Circular 27/2020 transcripts for Vietnamese primary schools, "
+    "signed in tiers, issued as XML and PDF, shown to parents",
+    "version": "18.0.1.0.0",
+    "category": "Education",
+    "website": "https://github.com/hocba-digital/hocba_digital",
+    "author": "hocba_digital developers",
+    "maintainers": [],
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "application": True,
+    "installable": True,
+    "depends": ["hr", "portal"],
+    "external_dependencies": {
+        "python": ["openpyxl"],
+    },
+    "data": [
+        "security/hocba_groups.xml",
+        "security/ir.model.access.csv",
+        "security/hocba_security.xml",
+        "data/school_subject_data.xml",
+        "views/school_year_views.xml",
+        "views/school_subject_views.xml",
+        "views/school_class_views.xml",
+        "views/school_student_views.xml",
+        "views/school_teaching_assignment_views.xml",
+        "views/school_subject_group_views.xml",
+        "views/hr_employee_views.xml",
+        "views/res_company_views.xml",
+        "views/res_partner_views.xml",
+        "views/hocba_menus.xml",
+    ],
+    "demo": [
+        "demo/hocba_demo.xml",
+    ],
+}

@@ -1,0 +1,185 @@
+"""One access matrix: every tier and a parent, on every model, every operation.
+
+Each line of POLICY names a model, a record of the test school and, per
+operation, the roles allowed; every other role must be refused.  Reading is
+tried with ``read()``, writing with ``write()``, deleting with ``unlink()`` and
+creating with ``create()`` as that user, each in a savepoint that is rolled
+back, so the policy is checked on what the ORM really does.
+"""
+import datetime
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import HocbaCase
+
+ROLES = ("subject_teacher", "homeroom_teacher", "head_of_group", "vice_principal",
+         "principal", "it_officer", "clerk", "accountant", "parent")
+STAFF = set(ROLES) - {"parent"}
+MANAGE = {"vice_principal", "principal"}
+PRINCIPAL = {"principal"}
+
+# model, record attribute, field to write, allowed roles per operation
+POLICY = [
+    ("school.year", "year", "signing_deadline",
+     {"read": STAFF, "write": MANAGE, "create": MANAGE, "unlink": PRINCIPAL}),
+    ("school.subject", "subject_english", "sequence",
+     {"read": STAFF, "write": MANAGE, "create": MANAGE, "unlink": PRINCIPAL}),
+    ("school.subject.grade", "english_grade3", "is_elective",
+     {"read": STAFF, "write": MANAGE, "create": MANAGE, "unlink": PRINCIPAL}),
+    ("school.subject.group", "subject_group", "sequence",
+     {"read": STAFF, "write": MANAGE, "create": MANAGE, "unlink": PRINCIPAL}),
+    # 3A: taught by the subject teacher, homeroom class of the homeroom teacher,
+    # in the head's group.
+    ("school.class", "class_a", "code",
+     {"read": {"subject_teacher", "homeroom_teacher", "head_of_group", "vice_principal",
+               "principal", "it_officer", "clerk"},
+      "write": MANAGE, "create": MANAGE, "unlink": PRINCIPAL}),
+    # 3B: none of theirs.
+    ("school.class", "class_b", "code",
+     {"read": {"vice_principal", "principal", "it_officer", "clerk"},
+      "write": MANAGE, "create": MANAGE, "unlink": PRINCIPAL}),
+    ("school.student", "student_a", "birth_place",
+     {"read": {"subject_teacher", "homeroom_teacher", "head_of_group", "vice_principal",
+               "principal", "it_officer", "clerk", "parent"},
+      "write": {"homeroom_teacher", "vice_principal", "principal"},
+      "create": MANAGE, "unlink": PRINCIPAL}),
+    ("school.student", "student_b", "birth_place",
+     {"read": {"vice_principal", "principal", "it_officer", "clerk"},
+      "write": MANAGE, "create": MANAGE, "unlink": PRINCIPAL}),
+    ("school.teaching.assignment", "assignment_a", "subject_id",
+     {"read": {"subject_teacher", "homeroom_teacher", "head_of_group", "vice_principal",
+               "principal", "it_officer"},
+      "write": MANAGE, "create": MANAGE, "unlink": PRINCIPAL}),
+    ("school.teaching.assignment", "assignment_b", "subject_id",
+     {"read": {"vice_principal", "principal", "it_officer"},
+      "write": MANAGE, "create": MANAGE, "unlink": PRINCIPAL}),
+]
+
+
+@tagged("post_install", "-at_install", "access_rights")
+class TestAccessMatrix(HocbaCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.english_grade3 = cls.env["school.subject.grade"].search([
+            ("subject_id", "=", cls.subject_english.id), ("grade", "=", "3")])
+
+    def _write_value(self, record, field):
+        return {
+            "signing_deadline": datetime.date(2026, 6, 12),
+            "sequence": 99,
+            "is_elective": True,
+            "code": "X-1",
+            "birth_place": "Hải Dương",
+            "subject_id": self.env.ref("hocba_digital.school_subject_mt").id,
+        }[field]
+
+    def _create_values(self, model):
+        return {
+            "school.year": {"date_start": datetime.date(2030, 9, 5),
+                            "term1_end_date": datetime.date(2031, 1, 15),
+                            "date_end": datetime.date(2031, 5, 30)},
+            "school.subject": {"name": "Robotics", "code": "ROBO"},
+            "school.subject.grade": {"subject_id": self.env.ref(
+                "hocba_digital.school_subject_lsdl").id, "grade": "3"},
+            "school.subject.group": {"name": "Tổ mới"},
+            "school.class": {"grade": "3", "section": "Z", "year_id": self.year.id},
+            "school.student": {"name": "Phạm Gia Bảo", "sex": "male",
+                               "birth_date": datetime.date(2017, 5, 5),
+                               "class_id": self.class_b.id},
+            "school.teaching.assignment": {
+                "employee_id": self.employees["home_b"].id,
+                "subject_id": self.env.ref("hocba_digital.school_subject_mt").id,
+                "class_id": self.class_b.id},
+        }[model]
+
+    def _allowed(self, operation):
+        savepoint = self.env.cr.savepoint()
+        try:
+            operation()
+            self.env.flush_all()
+            return True
+        except AccessError:
+            return False
+        except UserError:
+            # Access was granted (it is checked first); a business rule refused,
+            # e.g. deleting a class that still has pupils.
+            return True
+        finally:
+            savepoint.close(rollback=True)
+            self.env.invalidate_all()
+
+    @mute_logger("odoo.models", "odoo.models.unlink", "odoo.addons.base.models.ir_rule",
+                 "odoo.addons.base.models.ir_model")
+    def test_access_matrix(self):
+        for model, attribute, field, allowed in POLICY:
+            record = getattr(self, attribute)
+            for role in ROLES:
+                user = self.users[role]
+                as_user = record.with_user(user)
+                operations = {
+                    "read": lambda: as_user.read([field]),
+                    "write": lambda: as_user.write({field: self._write_value(record, field)}),
+                    "unlink": as_user.unlink,
+                    "create": lambda: self.env[model].with_user(user).create(
+                        self._create_values(model)),
+                }
+                for operation, run in operations.items():
+                    with self.subTest(model=model, record=attribute, role=role, op=operation):
+                        self.assertEqual(
+                            self._allowed(run), role in allowed[operation],
+                            "%s %s %s: expected %s" % (
+                                role, operation, attribute,
+                                "allowed" if role in allowed[operation] else "refused"))
+
+    def test_every_model_of_the_addon_is_in_the_matrix(self):
+        model_ids = self.env["ir.model.data"].search([
+            ("module", "=", "hocba_digital"), ("model", "=", "ir.model")]).mapped("res_id")
+        ours = {model.model for model in self.env["ir.model"].browse(model_ids)
+                if not model.transient and not self.env[model.model]._abstract}
+        # core models we only extend keep their own access rules
+        ours -= {"res.company", "res.partner", "hr.employee"}
+        self.assertEqual(ours, {model for model, *_rest in POLICY})
+
+    def test_parent_sees_only_their_own_children(self):
+        Student = self.env["school.student"].with_user(self.users["parent"])
+        self.assertEqual(Student.search([]), self.student_a)
+        with self.assertRaises(AccessError):
+            self.student_b.with_user(self.users["parent"]).read(["name"])
+
+    def test_subject_teacher_sees_only_classes_taught(self):
+        teacher = self.users["subject_teacher"]
+        self.assertEqual(self.env["school.class"].with_user(teacher).search([]), self.class_a)
+        self.assertEqual(
+            self.env["school.student"].with_user(teacher).search([]), self.student_a)
+        with self.assertRaises(AccessError):
+            self.class_b.with_user(teacher).read(["name"])
+
+    def test_head_of_group_follows_membership(self):
+        head = self.users["head_of_group"]
+        Class = self.env["school.class"].with_user(head)
+        self.assertEqual(Class.search([]), self.class_a)
+        self.subject_group.member_ids = [(4, self.employees["home_b"].id)]
+        self.env.invalidate_all()
+        self.assertEqual(Class.search([]), self.class_a | self.class_b)
+
+    def test_accountant_has_no_pupil_data(self):
+        accountant = self.users["accountant"]
+        for model in ("school.student", "school.class", "school.teaching.assignment"):
+            with self.subTest(model=model):
+                self.assertFalse(self.env[model].with_user(accountant).has_access("read"))
+
+    def test_other_school_is_invisible(self):
+        other = self.env["res.company"].create({"name": "Trường Tiểu học Khác"})
+        vice = self.users["vice_principal"]
+        vice.company_ids = [(4, other.id)]
+        other_year = self.env["school.year"].create({
+            "date_start": datetime.date(2025, 9, 5), "term1_end_date": datetime.date(2026, 1, 17),
+            "date_end": datetime.date(2026, 5, 31), "company_id": other.id})
+        years = self.env["school.year"].with_user(vice).with_context(
+            allowed_company_ids=[self.company.id]).search([])
+        self.assertNotIn(other_year, years)
+        self.assertIn(self.year, years)
