@@ -69,6 +69,16 @@ def score_problem(value):
     return None
 
 
+def normalize_score(value):
+    """The canonical text of a valid score ('7' for 7, ' 7,0 ' or 7.0), None if empty.
+
+    Call only after ``score_problem`` returned None.
+    """
+    if value is None or value is False or (isinstance(value, str) and not value.strip()):
+        return None
+    return str(int(float(str(value).strip().replace(",", "."))))
+
+
 def year_result(subjects, traits):
     """Apply Art. 9.2 to the end-of-year marks of one pupil.
 

@@ -39,3 +39,12 @@ def check_dates(date_start, term1_end, date_end, signing_deadline, sync_deadline
     if signing_deadline and sync_deadline and sync_deadline < signing_deadline:
         problems.append("sync_before_signing")
     return problems
+
+
+def default_mid_terms(date_start, term1_end):
+    """Mid-term assessments, halfway through each term (the term 2 length is assumed
+    to match term 1); ``(None, None)`` while the dates are not known."""
+    if not date_start or not term1_end:
+        return None, None
+    half = (term1_end - date_start) / 2
+    return date_start + half, term1_end + half

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..lib import catalogue
+from ..lib import catalogue, quality_check
 from .school_subject_grade import GRADE_SELECTION
 
 
@@ -20,7 +20,7 @@ class SchoolClass(models.Model):
 
     _name = "school.class"
     _description = "Class"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "year_id desc, grade, name"
     _check_company_auto = True
 
@@ -45,6 +45,16 @@ class SchoolClass(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company)
     active = fields.Boolean(default=True)
+    transcript_ids = fields.One2many("hocba.transcript", "class_id", string="Transcripts")
+    sheet_ids = fields.One2many("hocba.entry.sheet", "class_id", string="Entry sheets")
+    review_state = fields.Selection(
+        [("open", "Being filled"), ("locked", "Locked for checking"),
+         ("approved", "Approved for signing")],
+        default="open", required=True, tracking=True, copy=False)
+    review_note = fields.Char(string="Last review note", tracking=True, copy=False)
+    blocking_count = fields.Integer(compute="_compute_quality", string="Blocking errors")
+    warning_count = fields.Integer(compute="_compute_quality", string="Warnings")
+    quality_report = fields.Text(compute="_compute_quality", string="Data-quality check")
 
     _sql_constraints = [
         ("name_year_uniq", "unique(name, year_id)",
@@ -69,6 +79,16 @@ class SchoolClass(models.Model):
         for school_class in self:
             school_class.student_count = counts.get(school_class, 0)
 
+    def _compute_quality(self):
+        for school_class in self:
+            findings = school_class._hocba_quality_findings()
+            school_class.blocking_count, school_class.warning_count = quality_check.summary(
+                findings)
+            school_class.quality_report = "\n".join(
+                "%s %s: %s" % ("⛔" if f.severity == quality_check.BLOCKING else "⚠",
+                               f.pupil, self._hocba_finding_text(f))
+                for f in findings) or _("No problem found.")
+
     @api.constrains("name", "grade")
     def _check_grade_matches_name(self):
         for school_class in self:
@@ -78,6 +98,12 @@ class SchoolClass(models.Model):
                     "Class %(name)s looks like a grade %(in_name)s class but is set to "
                     "grade %(grade)s.", name=school_class.name, in_name=in_name,
                     grade=school_class.grade))
+
+    def write(self, vals):
+        if "review_state" in vals and not self.env.su:
+            raise AccessError(_("Use the Lock, Unlock, Approve and Send back buttons to change "
+                                "the review state of a class."))
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_with_pupils(self):
@@ -94,3 +120,119 @@ class SchoolClass(models.Model):
         action["domain"] = [("class_id", "=", self.id)]
         action["context"] = {"default_class_id": self.id}
         return action
+
+    # ---- Review: prepare, lock, approve ----
+
+    def action_prepare_transcripts(self):
+        """Create the missing transcripts, result rows and entry sheets of the class."""
+        for school_class in self:
+            if not (school_class.homeroom_user_id == self.env.user or self.env.user.has_group(
+                    "hocba_digital.group_hocba_vice_principal")):
+                raise AccessError(_("Only the homeroom teacher of %(name)s or the vice "
+                                    "principal can prepare its transcripts.",
+                                    name=school_class.name))
+            school_class._hocba_check_open()
+            self.env["hocba.transcript"].sudo()._hocba_prepare_class(school_class)
+        return True
+
+    def action_lock(self):
+        for school_class in self:
+            school_class._hocba_check_reviewer()
+            school_class._hocba_check_open()
+            blocking, _warnings = quality_check.summary(school_class._hocba_quality_findings())
+            if blocking:
+                raise UserError(_(
+                    "Class %(name)s still has %(count)s blocking errors: see the data-quality "
+                    "check, send the sheets concerned back, then lock.",
+                    name=school_class.name, count=blocking))
+            class_sudo = school_class.sudo()
+            class_sudo.write({"review_state": "locked", "review_note": False})
+            class_sudo.message_post(body=_("Locked for checking."))
+        return True
+
+    def action_unlock(self, reason):
+        self.ensure_one()
+        self._hocba_check_reviewer()
+        if self.review_state != "locked":
+            raise UserError(_("Class %(name)s is not locked.", name=self.name))
+        class_sudo = self.sudo()
+        class_sudo.write({"review_state": "open", "review_note": reason})
+        class_sudo.message_post(body=_("Unlocked: %(reason)s", reason=reason))
+        return True
+
+    def action_approve(self):
+        self._hocba_check_vice_principal()
+        for school_class in self:
+            if school_class.review_state != "locked":
+                raise UserError(_("Class %(name)s must be locked by the head of its subject "
+                                  "group before approval.", name=school_class.name))
+            class_sudo = school_class.sudo()
+            class_sudo.write({"review_state": "approved", "review_note": False})
+            class_sudo.message_post(body=_("Approved for signing."))
+        return True
+
+    def action_return(self, reason):
+        self.ensure_one()
+        self._hocba_check_vice_principal()
+        if self.review_state == "open":
+            raise UserError(_("Class %(name)s is already open.", name=self.name))
+        class_sudo = self.sudo()
+        class_sudo.write({"review_state": "open", "review_note": reason})
+        class_sudo.message_post(body=_("Sent back for correction: %(reason)s", reason=reason))
+        if self.homeroom_user_id:
+            class_sudo.activity_schedule(
+                "mail.mail_activity_data_todo", user_id=self.homeroom_user_id.id,
+                summary=_("Correct class %(name)s", name=self.name), note=reason)
+        return True
+
+    def _hocba_user_reviews(self):
+        """True when the user is the vice principal (or principal) or heads a group of the class."""
+        self.ensure_one()
+        user = self.env.user
+        if user.has_group("hocba_digital.group_hocba_vice_principal"):
+            return True
+        class_sudo = self.sudo()
+        teachers = class_sudo.homeroom_employee_id | class_sudo.teaching_assignment_ids.employee_id
+        return user in teachers.hocba_subject_group_ids.head_user_id
+
+    def _hocba_check_reviewer(self):
+        if not self._hocba_user_reviews():
+            raise AccessError(_("Only the head of the subject group of %(name)s or the vice "
+                                "principal can lock or unlock it.", name=self.name))
+
+    def _hocba_check_vice_principal(self):
+        if not self.env.user.has_group("hocba_digital.group_hocba_vice_principal"):
+            raise AccessError(_("Only the vice principal or the principal approves a class "
+                                "for signing."))
+
+    def _hocba_check_open(self):
+        if self.review_state != "open":
+            raise UserError(_("Class %(name)s is locked: unlock it first, with a reason.",
+                              name=self.name))
+
+    def _hocba_quality_findings(self):
+        self.ensure_one()
+        return quality_check.check_class(self.transcript_ids.sudo()._hocba_quality_data())
+
+    @api.model
+    def _hocba_finding_text(self, finding):
+        periods = dict(self.env["hocba.subject.result"]._fields["period"]._description_selection(
+            self.env))
+        params = dict(finding.params)
+        if "period" in params:
+            params["period"] = periods.get(params["period"], params["period"])
+        templates = {
+            "missing_level": _("%(subject)s, %(period)s: no level"),
+            "missing_score": _("%(subject)s, %(period)s: no test score"),
+            "score_invalid": _("%(subject)s, %(period)s: invalid score %(score)s"),
+            "level_vs_score": _("%(subject)s, %(period)s: level %(level)s with score "
+                                "%(score)s, please check"),
+            "empty_comment": _("%(subject)s, %(period)s: no comment"),
+            "missing_trait_level": _("%(trait)s: no level at the end of the year"),
+            "empty_trait_comment": _("%(trait)s: no comment at the end of the year"),
+            "result_inconsistent": _("year result %(stored)s differs from the rules "
+                                     "(%(computed)s) without a reason"),
+            "personal_id_invalid": _("invalid personal ID"),
+            "personal_id_missing": _("no personal ID"),
+        }
+        return templates[finding.code] % params

@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..lib import personal_id as pid
 
@@ -75,6 +75,11 @@ class SchoolStudent(models.Model):
     guardian_ids = fields.Many2many(
         "res.partner", "school_student_guardian_rel", "student_id", "partner_id",
         string="Guardians", help="Parents or guardians; they can be invited to the portal.")
+    elective_subject_ids = fields.Many2many(
+        "school.subject", string="Electives taken",
+        help="Elective subjects the pupil takes (foreign language in grades 1-2, ethnic "
+        "minority language); only these are assessed for the pupil.")
+    transcript_ids = fields.One2many("hocba.transcript", "student_id", string="Transcripts")
     father_name = fields.Char(compute="_compute_parent_names")
     mother_name = fields.Char(compute="_compute_parent_names")
     company_id = fields.Many2one(
@@ -155,6 +160,14 @@ class SchoolStudent(models.Model):
             self._hocba_check_personal_ids_free(
                 [(student.name, vals["personal_id"]) for student in self])
         return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_with_transcripts(self):
+        with_transcripts = self.sudo().filtered("transcript_ids")
+        if with_transcripts:
+            raise UserError(_(
+                "%(name)s has transcripts, which must be kept: archive the pupil instead.",
+                name=with_transcripts[0].name))
 
     # ---- Business methods ----
 

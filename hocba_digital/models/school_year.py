@@ -20,7 +20,13 @@ class SchoolYear(models.Model):
     name = fields.Char(
         compute="_compute_name", store=True, readonly=False, required=True, precompute=True)
     date_start = fields.Date(string="Start", required=True, tracking=True)
+    mid_term1_date = fields.Date(
+        string="Mid-term 1 assessment", compute="_compute_period_dates", store=True,
+        readonly=False, tracking=True)
     term1_end_date = fields.Date(string="End of term 1", required=True, tracking=True)
+    mid_term2_date = fields.Date(
+        string="Mid-term 2 assessment", compute="_compute_period_dates", store=True,
+        readonly=False, tracking=True)
     date_end = fields.Date(string="End", required=True, tracking=True)
     signing_deadline = fields.Date(
         compute="_compute_deadlines", store=True, readonly=False, required=True, precompute=True,
@@ -65,6 +71,12 @@ class SchoolYear(models.Model):
             else:
                 year.signing_deadline = year.sync_deadline = False
 
+    @api.depends("date_start", "term1_end_date")
+    def _compute_period_dates(self):
+        for year in self:
+            year.mid_term1_date, year.mid_term2_date = school_calendar.default_mid_terms(
+                year.date_start, year.term1_end_date)
+
     def _compute_class_count(self):
         counts = dict(self.env["school.class"]._read_group(
             [("year_id", "in", self.ids)], ["year_id"], ["__count"]))
@@ -96,6 +108,12 @@ class SchoolYear(models.Model):
             raise UserError(_(
                 "School year %(name)s still has classes: delete or archive them first.",
                 name=self.class_ids[0].year_id.name))
+
+    def _hocba_period_date(self, period):
+        """The date by which the assessment of ``period`` is due."""
+        self.ensure_one()
+        return {"mid_term1": self.mid_term1_date, "end_term1": self.term1_end_date,
+                "mid_term2": self.mid_term2_date, "end_year": self.date_end}.get(period)
 
     def action_open(self):
         self.write({"state": "open"})

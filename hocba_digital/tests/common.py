@@ -46,9 +46,10 @@ class HocbaCase(TransactionCase):
             for role, user in cls.users.items() if role != "parent"
         }
         cls.year = env["school.year"].create({
-            "date_start": datetime.date(2025, 9, 5),
-            "term1_end_date": datetime.date(2026, 1, 17),
-            "date_end": datetime.date(2026, 5, 31),
+            # far from today, so it never meets the demo school's current year
+            "date_start": datetime.date(2035, 9, 5),
+            "term1_end_date": datetime.date(2036, 1, 17),
+            "date_end": datetime.date(2036, 5, 31),
             "state": "open",
         })
         cls.class_a = env["school.class"].create({
@@ -88,3 +89,23 @@ class HocbaCase(TransactionCase):
             "personal_id": pid.make("031", "male", 2017, 9876),
             "class_id": cls.class_b.id,
         })
+
+    @classmethod
+    def prepare_transcripts(cls):
+        """Transcripts, result rows and sheets for both classes (3A and 3B)."""
+        (cls.class_a | cls.class_b).action_prepare_transcripts()
+        cls.transcript_a = cls.student_a.transcript_ids
+        cls.transcript_b = cls.student_b.transcript_ids
+        Sheet = cls.env["hocba.entry.sheet"]
+        cls.sheet_english_a = Sheet.search([
+            ("class_id", "=", cls.class_a.id), ("subject_id", "=", cls.subject_english.id),
+            ("period", "=", "end_year")])
+        cls.sheet_home_a = Sheet.search([
+            ("class_id", "=", cls.class_a.id), ("kind", "=", "homeroom"),
+            ("period", "=", "end_year")])
+        cls.result_english_a = cls.transcript_a.subject_result_ids.filtered(
+            lambda r: r.subject_id == cls.subject_english and r.period == "end_year")
+        cls.result_b = cls.transcript_b.subject_result_ids.filtered(
+            lambda r: r.subject_id == cls.subject_vietnamese and r.period == "end_year")
+        cls.traits_a = cls.transcript_a.trait_assessment_ids.filtered(
+            lambda a: a.period == "end_year")

@@ -55,6 +55,31 @@ POLICY = [
     ("school.teaching.assignment", "assignment_b", "subject_id",
      {"read": {"vice_principal", "principal", "it_officer"},
       "write": MANAGE, "create": MANAGE, "unlink": PRINCIPAL}),
+    # Transcripts: health, attendance, comments and result are the homeroom teacher's.
+    ("hocba.transcript", "transcript_a", "height_cm",
+     {"read": {"subject_teacher", "homeroom_teacher", "head_of_group", "vice_principal",
+               "principal", "it_officer", "clerk"},
+      "write": {"homeroom_teacher"}, "create": MANAGE, "unlink": PRINCIPAL}),
+    ("hocba.transcript", "transcript_b", "height_cm",
+     {"read": {"vice_principal", "principal", "it_officer", "clerk"},
+      "write": set(), "create": MANAGE, "unlink": PRINCIPAL}),
+    # Subject results: only the teacher of the sheet writes; rows are never made by hand.
+    ("hocba.subject.result", "result_english_a", "comment",
+     {"read": {"subject_teacher", "homeroom_teacher", "head_of_group", "vice_principal",
+               "principal", "it_officer", "clerk"},
+      "write": {"subject_teacher"}, "create": set(), "unlink": set()}),
+    ("hocba.subject.result", "result_b", "comment",
+     {"read": {"vice_principal", "principal", "it_officer", "clerk"},
+      "write": set(), "create": set(), "unlink": set()}),
+    ("hocba.trait.assessment", "traits_a", "comment_trung_thuc",
+     {"read": {"homeroom_teacher", "head_of_group", "vice_principal", "principal",
+               "it_officer", "clerk"},
+      "write": {"homeroom_teacher"}, "create": set(), "unlink": set()}),
+    # Sheets change state only through their buttons; the management may correct them.
+    ("hocba.entry.sheet", "sheet_english_a", "state",
+     {"read": {"subject_teacher", "homeroom_teacher", "head_of_group", "vice_principal",
+               "principal", "it_officer"},
+      "write": MANAGE, "create": PRINCIPAL, "unlink": PRINCIPAL}),
 ]
 
 
@@ -66,13 +91,18 @@ class TestAccessMatrix(HocbaCase):
         super().setUpClass()
         cls.english_grade3 = cls.env["school.subject.grade"].search([
             ("subject_id", "=", cls.subject_english.id), ("grade", "=", "3")])
+        cls.prepare_transcripts()
 
     def _write_value(self, record, field):
         return {
-            "signing_deadline": datetime.date(2026, 6, 12),
+            "signing_deadline": datetime.date(2036, 6, 12),
             "sequence": 99,
             "is_elective": True,
             "code": "X-1",
+            "height_cm": 121.5,
+            "comment": "Đọc to, rõ ràng.",
+            "comment_trung_thuc": "Thật thà.",
+            "state": "draft",
             "birth_place": "Hải Dương",
             "subject_id": self.env.ref("hocba_digital.school_subject_mt").id,
         }[field]
@@ -94,7 +124,24 @@ class TestAccessMatrix(HocbaCase):
                 "employee_id": self.employees["home_b"].id,
                 "subject_id": self.env.ref("hocba_digital.school_subject_mt").id,
                 "class_id": self.class_b.id},
+            "hocba.transcript": {"student_id": self.student_b.id,
+                                 "year_id": self._other_year().id,
+                                 "class_id": self.class_b.id},
+            "hocba.subject.result": {"transcript_id": self.transcript_b.id,
+                                     "subject_id": self.env.ref(
+                                         "hocba_digital.school_subject_tdt").id,
+                                     "period": "end_year"},
+            "hocba.trait.assessment": {"transcript_id": self.transcript_b.id,
+                                       "period": "end_year"},
+            "hocba.entry.sheet": {"class_id": self.class_b.id, "period": "end_year",
+                                  "kind": "subject", "subject_id": self.env.ref(
+                                      "hocba_digital.school_subject_tdt").id},
         }[model]
+
+    def _other_year(self):
+        return self.env["school.year"].create({
+            "date_start": datetime.date(2038, 9, 5), "term1_end_date": datetime.date(2039, 1, 16),
+            "date_end": datetime.date(2039, 5, 29)})
 
     def _allowed(self, operation):
         savepoint = self.env.cr.savepoint()
@@ -177,8 +224,8 @@ class TestAccessMatrix(HocbaCase):
         vice = self.users["vice_principal"]
         vice.company_ids = [(4, other.id)]
         other_year = self.env["school.year"].create({
-            "date_start": datetime.date(2025, 9, 5), "term1_end_date": datetime.date(2026, 1, 17),
-            "date_end": datetime.date(2026, 5, 31), "company_id": other.id})
+            "date_start": datetime.date(2035, 9, 5), "term1_end_date": datetime.date(2036, 1, 17),
+            "date_end": datetime.date(2036, 5, 31), "company_id": other.id})
         years = self.env["school.year"].with_user(vice).with_context(
             allowed_company_ids=[self.company.id]).search([])
         self.assertNotIn(other_year, years)

@@ -43,30 +43,30 @@ class TestCalendarRules(BaseCase):
 @tagged("post_install", "-at_install")
 class TestSchoolCore(HocbaCase):
     def test_year_defaults_from_dates(self):
-        self.assertEqual(self.year.name, "2025-2026")
-        self.assertEqual(self.year.signing_deadline, datetime.date(2026, 6, 15))
-        self.assertEqual(self.year.sync_deadline, datetime.date(2026, 8, 20))
-        self.year.signing_deadline = datetime.date(2026, 6, 10)
-        self.assertEqual(self.year.signing_deadline, datetime.date(2026, 6, 10))
+        self.assertEqual(self.year.name, "2035-2036")
+        self.assertEqual(self.year.signing_deadline, datetime.date(2036, 6, 15))
+        self.assertEqual(self.year.sync_deadline, datetime.date(2036, 8, 20))
+        self.year.signing_deadline = datetime.date(2036, 6, 10)
+        self.assertEqual(self.year.signing_deadline, datetime.date(2036, 6, 10))
         self.assertEqual(self.year.class_count, 2)
 
     def test_year_date_errors_are_explained(self):
         with self.assertRaises(ValidationError) as caught:
-            self.year.date_end = datetime.date(2025, 9, 1)
+            self.year.date_end = datetime.date(2035, 9, 1)
         self.assertIn("The school year must start before it ends.", str(caught.exception))
         with self.assertRaises(ValidationError) as caught:
-            self.year.sync_deadline = datetime.date(2026, 6, 1)
+            self.year.sync_deadline = datetime.date(2036, 6, 1)
         self.assertEqual(str(caught.exception),
                          "The sync deadline cannot come before the signing deadline.")
 
     def test_year_form_fills_name_and_deadlines(self):
         with Form(self.env["school.year"]) as form:
-            form.date_start = datetime.date(2026, 9, 5)
-            form.term1_end_date = datetime.date(2027, 1, 16)
-            form.date_end = datetime.date(2027, 5, 29)
-            self.assertEqual(form.name, "2026-2027")
-            self.assertEqual(form.signing_deadline, datetime.date(2027, 6, 15))
-        self.assertEqual(form.record.sync_deadline, datetime.date(2027, 8, 20))
+            form.date_start = datetime.date(2037, 9, 5)
+            form.term1_end_date = datetime.date(2038, 1, 16)
+            form.date_end = datetime.date(2038, 5, 29)
+            self.assertEqual(form.name, "2037-2038")
+            self.assertEqual(form.signing_deadline, datetime.date(2038, 6, 15))
+        self.assertEqual(form.record.sync_deadline, datetime.date(2038, 8, 20))
 
     def test_class_name_and_grade(self):
         self.assertEqual(self.class_a.name, "3A")
@@ -110,7 +110,9 @@ class TestSchoolCore(HocbaCase):
                      "principal", "it_officer", "clerk", "accountant"):
             with self.subTest(role=role):
                 self.assertEqual(self.employees[role].hocba_tier, role)
-        found = self.env["hr.employee"].search([("hocba_tier", "=", "homeroom_teacher")])
+        ours = self.env["hr.employee"].browse([e.id for e in self.employees.values()])
+        found = self.env["hr.employee"].search(
+            [("hocba_tier", "=", "homeroom_teacher"), ("id", "in", ours.ids)])
         self.assertEqual(found, self.employees["homeroom_teacher"] | self.employees["home_b"])
 
     def test_only_management_moves_a_pupil(self):

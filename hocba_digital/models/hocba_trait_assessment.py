@@ -1,0 +1,59 @@
+from odoo import api, fields, models
+
+from ..lib import catalogue
+from .hocba_subject_result import PERIOD_SELECTION
+
+TRAIT_LEVEL_SELECTION = [("T", "T - Good"), ("Đ", "Đ - Satisfactory"), ("C", "C - Needs effort")]
+
+
+class HocbaTraitAssessment(models.Model):
+    """The 5 qualities and the competencies of one pupil at one period.
+
+    One row per pupil and period, one level and one comment column per quality
+    or competency (``lib.catalogue.TRAITS``): the homeroom teacher fills a class
+    in one grid, a row per pupil, as on the Ministry's template.
+
+    Access: read as the transcript; written by the homeroom teacher of the
+    class while the homeroom sheet is a draft and the class is not locked.
+    """
+
+    _name = "hocba.trait.assessment"
+    _description = "Qualities and competencies"
+    _inherit = ["mail.thread"]
+    _order = "transcript_id, period"
+    _check_company_auto = True
+
+    transcript_id = fields.Many2one(
+        "hocba.transcript", required=True, index=True, ondelete="cascade")
+    student_id = fields.Many2one(related="transcript_id.student_id", store=True, index=True)
+    class_id = fields.Many2one(related="transcript_id.class_id", store=True, index=True)
+    company_id = fields.Many2one(related="transcript_id.company_id", store=True)
+    grade = fields.Selection(related="transcript_id.grade")
+    period = fields.Selection(PERIOD_SELECTION, required=True, index=True)
+    sheet_id = fields.Many2one("hocba.entry.sheet", index=True, ondelete="set null")
+
+    for _code, _kind, _label, _first in catalogue.TRAITS:
+        locals()[f"level_{_code}"] = fields.Selection(
+            TRAIT_LEVEL_SELECTION, string=_label, tracking=True)
+        locals()[f"comment_{_code}"] = fields.Text(string=f"{_label}: comment")
+    del _code, _kind, _label, _first
+
+    _sql_constraints = [
+        ("transcript_period_uniq", "unique(transcript_id, period)",
+         "Qualities and competencies are already recorded for that period."),
+    ]
+
+    def _hocba_marks(self):
+        """``[(trait code, level, comment)]`` of the traits assessed in the pupil's grade."""
+        self.ensure_one()
+        return [(code, self[f"level_{code}"], self[f"comment_{code}"])
+                for code in catalogue.traits_of_grade(self.grade)]
+
+    @api.model
+    def _hocba_trait_labels(self):
+        return {code: self._fields[f"level_{code}"].get_description(self.env)["string"]
+                for code, *_rest in catalogue.TRAITS}
+
+    def write(self, vals):
+        self.transcript_id._hocba_check_editable()
+        return super().write(vals)
