@@ -27,6 +27,7 @@
         "views/school_subject_group_views.xml",
         "views/hr_employee_views.xml",
         "views/hocba_review_wizard_views.xml",
+        "views/hocba_result_import_wizard_views.xml",
         "views/hocba_result_views.xml",
         "views/hocba_transcript_views.xml",
         "views/hocba_entry_sheet_views.xml",
@@ -35,6 +36,11 @@
         "views/res_partner_views.xml",
         "views/hocba_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "hocba_digital/static/tests/tours/*.js",
+        ],
+    },
     "demo": [
         "demo/hocba_demo.xml",
     ],

@@ -124,6 +124,10 @@ def teacher_for(subject_code, grade, homeroom_key):
     """Staff key of the teacher of a subject in a class."""
     if subject_code == "NN1" and grade not in ("1", "2"):
         return UPPER_GRADE_ENGLISH
+    if subject_code == "AN" and homeroom_key == "gvcn":
+        # The demo subject teacher also teaches music in 1A, so the two demo
+        # teachers can finish that class's year together.
+        return UPPER_GRADE_ENGLISH
     role = SPECIALIST_SUBJECTS.get(subject_code)
     if role:
         return next(s["key"] for s in extra_staff() if s["role"] == role)
@@ -280,3 +284,20 @@ def plan(year_start, seed=SEED):
                 "enrolment_date": bounds_for(datetime.date(entry_year, 9, 1))[0],
             })
     return {"classes": classes, "families": families, "pupils": pupils}
+
+
+COMMENTS = {
+    "T": ("Hoàn thành tốt nội dung học tập, tích cực phát biểu.",
+          "Nắm vững kiến thức, vận dụng tốt.", "Học tốt, trình bày sạch đẹp."),
+    "H": ("Hoàn thành nội dung học tập, cần cẩn thận hơn khi làm bài.",
+          "Nắm được kiến thức cơ bản, cần luyện thêm.",),
+}
+
+
+def marks(rng, score_required):
+    """A plausible ``(level, score, comment)`` for one pupil in one subject."""
+    level = "T" if rng.random() < 0.7 else "H"
+    score = None
+    if score_required:
+        score = rng.randint(8, 10) if level == "T" else rng.randint(6, 8)
+    return level, score, rng.choice(COMMENTS[level])

@@ -1,4 +1,5 @@
 import logging
+import random
 import time
 
 from odoo import api, fields, models
@@ -41,6 +42,8 @@ class HocbaDemoLoader(models.AbstractModel):
         groups = loader._demo_create_subject_groups(company, staff)
         assignments = loader._demo_create_assignments(plan["classes"], classes, staff)
         pupils = loader._demo_create_pupils(company, plan, classes)
+        loader._demo_prepare_assessment(classes)
+        loader._demo_speak_vietnamese(staff)
         _logger.info(
             "Demo school %s: %d classes, %d pupils, %d staff, %d subject groups, "
             "%d teaching assignments in %.1fs", year.name, len(classes), len(pupils),
@@ -158,3 +161,38 @@ class HocbaDemoLoader(models.AbstractModel):
         xmlids["demo_student_without_personal_id"] = no_id[0]
         self._demo_xmlids(xmlids)
         return pupils
+
+    def _demo_prepare_assessment(self, classes):
+        """Transcripts and sheets for every class. In 1A everything is filled and
+        submitted except the end-of-year sheets of the two demo teachers (``gvcn``
+        and ``gvbm``), so they, ``totruong`` and ``phohieutruong`` can finish the
+        year through the user interface."""
+        Transcript = self.env["hocba.transcript"]
+        for school_class in classes.values():
+            Transcript._hocba_prepare_class(school_class)
+        rng = random.Random(2745)
+        demo_teachers = (self.env.ref(f"{MODULE}.user_demo_gvcn")
+                         | self.env.ref(f"{MODULE}.user_demo_gvbm"))
+        class_1a = classes["1A"]
+        done = class_1a.sheet_ids.filtered(
+            lambda s: s.period != "end_year" or s.user_id not in demo_teachers)
+        for sheet in done:
+            for result in sheet.subject_result_ids:
+                level, score, comment = demo_school.marks(rng, result.score_required)
+                result.write({"level": level, "score": score and str(score),
+                              "comment": comment})
+            for row in sheet.trait_assessment_ids:
+                row.write({f"level_{code}": "T" if rng.random() < 0.8 else "Đ"
+                           for code, *_rest in row._hocba_marks()})
+        done.write({"state": "submitted"})
+
+    def _demo_speak_vietnamese(self, staff):
+        """Demo users work in Vietnamese, as the school's staff would.
+
+        Only the language is activated here; its translations are loaded by
+        ``--load-language=vi_VN`` (``make run``) or from Settings.
+        """
+        self.env["res.lang"]._activate_lang("vi_VN")
+        users = self.env["hr.employee"].browse([e.id for e in staff.values()]).user_id
+        users |= self.env.ref(f"{MODULE}.user_demo_phuhuynh")
+        users.write({"lang": "vi_VN"})

@@ -27,6 +27,7 @@ class HocbaEntrySheet(models.Model):
     class_id = fields.Many2one("school.class", required=True, index=True, ondelete="cascade",
                                check_company=True)
     year_id = fields.Many2one(related="class_id.year_id", store=True)
+    grade = fields.Selection(related="class_id.grade")
     company_id = fields.Many2one(related="class_id.company_id", store=True, precompute=True)
     period = fields.Selection(PERIOD_SELECTION, required=True)
     kind = fields.Selection([("subject", "Subject"), ("homeroom", "Homeroom")], required=True)
@@ -47,7 +48,7 @@ class HocbaEntrySheet(models.Model):
     subject_result_ids = fields.One2many("hocba.subject.result", "sheet_id", string="Results")
     trait_assessment_ids = fields.One2many(
         "hocba.trait.assessment", "sheet_id", string="Qualities and competencies")
-    progress = fields.Float(compute="_compute_progress", string="Filled (%)")
+    progress = fields.Float(compute="_compute_progress", string="Filled (%)", compute_sudo=True)
 
     _sql_constraints = [
         ("sheet_uniq", "unique(class_id, period, kind, subject_id)",

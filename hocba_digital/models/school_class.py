@@ -185,6 +185,22 @@ class SchoolClass(models.Model):
                 summary=_("Correct class %(name)s", name=self.name), note=reason)
         return True
 
+    def action_view_results(self):
+        """Every subject result of the class, pupil by pupil, for the cross-check."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "hocba_digital.hocba_subject_result_action_cross_check")
+        action["domain"] = [("class_id", "=", self.id)]
+        action["display_name"] = _("Results of %(name)s", name=self.name)
+        return action
+
+    def action_view_transcripts(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "hocba_digital.hocba_transcript_action")
+        action["domain"] = [("class_id", "=", self.id)]
+        return action
+
     def _hocba_user_reviews(self):
         """True when the user is the vice principal (or principal) or heads a group of the class."""
         self.ensure_one()

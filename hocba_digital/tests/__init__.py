@@ -5,3 +5,5 @@ from . import test_install
 from . import test_translation
 from . import test_assessment_rules
 from . import test_assessment_flow
+from . import test_assessment_tours
+from . import test_result_import

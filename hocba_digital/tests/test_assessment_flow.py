@@ -261,7 +261,8 @@ class TestAssessmentFlow(HocbaCase):
         Sheet = self.env["hocba.entry.sheet"]
         today = datetime.date.today()
         # end of term 1 in 3 days; mid-term 2 and the end of the year months away
-        self.year.write({"date_start": today - datetime.timedelta(days=177),
+        self.year.write({"name": "Test reminders",
+                         "date_start": today - datetime.timedelta(days=177),
                          "term1_end_date": today + datetime.timedelta(days=3),
                          "date_end": today + datetime.timedelta(days=300)})
         count = Sheet._cron_remind_teachers()

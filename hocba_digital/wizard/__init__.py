@@ -1,1 +1,2 @@
 from . import hocba_review_wizard
+from . import hocba_result_import_wizard
