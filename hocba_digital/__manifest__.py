@@ -13,7 +13,7 @@
     "installable": True,
     "depends": ["hr", "portal"],
     "external_dependencies": {
-        "python": ["openpyxl"],
+        "python": ["openpyxl", "xmlschema", "signxml", "cryptography"],
     },
     "data": [
         "security/hocba_groups.xml",

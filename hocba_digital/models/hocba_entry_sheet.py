@@ -131,8 +131,9 @@ class HocbaEntrySheet(models.Model):
             if missing:
                 raise UserError(_("%(sheet)s cannot be submitted yet:\n%(missing)s",
                                   sheet=sheet.name, missing="\n".join(missing)))
-        self.sudo().write({"state": "submitted"})
-        self.activity_feedback(["mail.mail_activity_data_todo"])
+        sheets_sudo = self.sudo()  # the teacher was checked above; state is not theirs to write
+        sheets_sudo.write({"state": "submitted"})
+        sheets_sudo.activity_feedback(["mail.mail_activity_data_todo"])
         return True
 
     def action_send_back(self, reason):

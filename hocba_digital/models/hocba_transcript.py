@@ -58,7 +58,9 @@ class HocbaTranscript(models.Model):
     # identity as it stands on the pupil record; frozen by the signed version
     birth_date = fields.Date(related="student_id.birth_date")
     sex = fields.Selection(related="student_id.sex")
-    personal_id_display = fields.Char(related="student_id.personal_id_display")
+    personal_id_display = fields.Char(
+        string="Personal ID", compute="_compute_personal_id_display",
+        help="Masked for staff who do not need it, as on the pupil.")
     moet_code = fields.Char(related="student_id.moet_code")
 
     height_cm = fields.Float(string="Height (cm)", digits=(5, 1), tracking=True)
@@ -102,6 +104,12 @@ class HocbaTranscript(models.Model):
         for transcript in self:
             transcript.display_name = "%s - %s" % (
                 transcript.student_id.name or "", transcript.year_id.name or "")
+
+    @api.depends("student_id")
+    @api.depends_context("uid")
+    def _compute_personal_id_display(self):
+        for transcript in self:
+            transcript.personal_id_display = transcript.student_id.personal_id_display
 
     @api.depends("subject_result_ids.level", "subject_result_ids.score", "result_override",
                  "grade", "trait_assessment_ids.period",

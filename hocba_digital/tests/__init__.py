@@ -7,3 +7,5 @@ from . import test_assessment_rules
 from . import test_assessment_flow
 from . import test_assessment_tours
 from . import test_result_import
+from . import test_xades_signing
+from . import test_xml_profile

@@ -273,3 +273,10 @@ class TestAssessmentFlow(HocbaCase):
         self.assertEqual(due.activity_ids.date_deadline, today + datetime.timedelta(days=3))
         self.assertEqual(Sheet._cron_remind_teachers(), 0)  # once per sheet
         self.assertFalse(self.sheet_english_a.activity_ids)  # end of year: not yet
+
+    def test_transcript_masks_the_personal_id_like_the_pupil(self):
+        full = self.student_a.personal_id
+        self.assertEqual(self.transcript_a.with_user(self.home).personal_id_display, full)
+        self.assertNotEqual(self.transcript_a.with_user(self.subj).personal_id_display, full)
+        self.assertTrue(self.transcript_a.with_user(self.subj).personal_id_display.endswith(
+            full[-3:]))
