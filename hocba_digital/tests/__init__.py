@@ -9,3 +9,4 @@ from . import test_assessment_tours
 from . import test_result_import
 from . import test_xades_signing
 from . import test_xml_profile
+from . import test_key_vault
