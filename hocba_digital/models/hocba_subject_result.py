@@ -73,7 +73,8 @@ class HocbaSubjectResult(models.Model):
                 raise ValidationError(_(
                     "%(subject)s has no periodic test at %(period)s in grade %(grade)s: "
                     "leave the score empty.", subject=result.subject_id.name,
-                    period=dict(PERIOD_SELECTION)[result.period],
+                    period=dict(self._fields["period"]._description_selection(self.env))[
+                        result.period],
                     grade=result.transcript_id.grade))
 
     @api.model_create_multi

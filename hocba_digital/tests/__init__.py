@@ -10,3 +10,4 @@ from . import test_result_import
 from . import test_xades_signing
 from . import test_xml_profile
 from . import test_key_vault
+from . import test_pades_signing
