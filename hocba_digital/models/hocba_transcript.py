@@ -57,6 +57,8 @@ class HocbaTranscript(models.Model):
     review_state = fields.Selection(related="class_id.review_state")
     # identity as it stands on the pupil record; frozen by the signed version
     birth_date = fields.Date(related="student_id.birth_date")
+    birth_place = fields.Char(related="student_id.birth_place")
+    ethnicity = fields.Char(related="student_id.ethnicity")
     sex = fields.Selection(related="student_id.sex")
     personal_id_display = fields.Char(
         string="Personal ID", compute="_compute_personal_id_display",
@@ -125,6 +127,14 @@ class HocbaTranscript(models.Model):
             transcript.reward_excellent = "excellent" in assessment.proposed_rewards(result)
             transcript.completes_grade = assessment.completes_grade(result)
             transcript.completes_primary = transcript.completes_grade and transcript.grade == "5"
+
+    @api.constrains("promotion")
+    def _check_promotion(self):
+        for transcript in self:
+            if transcript.promotion and transcript.completes_grade:
+                raise ValidationError(_(
+                    "%(pupil)s completes the grade: promotion or repetition is only decided "
+                    "for pupils whose result is CHT.", pupil=transcript.student_id.name))
 
     @api.constrains("result_override", "override_reason", "reward_exemplary",
                     "reward_exemplary_reason", "result")

@@ -201,6 +201,19 @@ class SchoolClass(models.Model):
         action["domain"] = [("class_id", "=", self.id)]
         return action
 
+    def action_edit_health_attendance(self):
+        """The homeroom teacher's grid: a row per pupil for health, attendance, comment."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Health and attendance of %(name)s", name=self.name),
+            "res_model": "hocba.transcript",
+            "view_mode": "list",
+            "views": [(self.env.ref("hocba_digital.hocba_transcript_view_list_grid").id, "list")],
+            "domain": [("class_id", "=", self.id)],
+            "context": {"create": False, "delete": False},
+        }
+
     def _hocba_user_reviews(self):
         """True when the user is the vice principal (or principal) or heads a group of the class."""
         self.ensure_one()

@@ -179,6 +179,20 @@ class TestAssessmentFlow(HocbaCase):
             {"promotion": "promote", "promotion_note": "Đạt sau rèn luyện hè."})
         self.assertEqual(self.transcript_a.promotion, "promote")
 
+    def test_no_promotion_decision_for_a_pupil_who_completes(self):
+        self.fill(self.class_a)
+        self.assertEqual(self.transcript_a.result, "HTXS")
+        with self.assertRaises(ValidationError) as caught:
+            self.transcript_a.with_user(self.users["principal"]).promotion = "repeat"
+        self.assertIn("only decided for pupils whose result is CHT", str(caught.exception))
+
+    def test_homeroom_grid_for_health_and_attendance(self):
+        action = self.class_a.with_user(self.home).action_edit_health_attendance()
+        rows = self.env["hocba.transcript"].with_user(self.home).search(action["domain"])
+        self.assertEqual(rows, self.transcript_a)
+        rows.write({"height_cm": 123.5, "weight_kg": 24.0, "days_absent_excused": 2})
+        self.assertEqual(self.transcript_a.days_absent_excused, 2)
+
     def test_quality_check_blocks_lock_until_clean(self):
         findings = self.class_a._hocba_quality_findings()
         codes = {f.code for f in findings}
