@@ -8,6 +8,7 @@ from . import school_class
 from . import school_student
 from . import school_teaching_assignment
 from . import hr_employee
+from . import hocba_transcript_line
 from . import hocba_subject_result
 from . import hocba_trait_assessment
 from . import hocba_transcript

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from .hocba_subject_result import PERIOD_SELECTION
+from .hocba_transcript_line import PERIOD_SELECTION
 
 LINE_FIELDS = {"subject_result_ids", "trait_assessment_ids"}
 

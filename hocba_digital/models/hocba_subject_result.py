@@ -3,12 +3,6 @@ from odoo.exceptions import ValidationError
 
 from ..lib import assessment, catalogue
 
-PERIOD_SELECTION = [
-    ("mid_term1", "Mid-term 1"),
-    ("end_term1", "End of term 1"),
-    ("mid_term2", "Mid-term 2"),
-    ("end_year", "End of year"),
-]
 SUBJECT_LEVEL_SELECTION = [("T", "T - Completed well"), ("H", "H - Completed"),
                            ("C", "C - Not yet completed")]
 
@@ -24,19 +18,11 @@ class HocbaSubjectResult(models.Model):
 
     _name = "hocba.subject.result"
     _description = "Subject result"
-    _inherit = ["mail.thread"]
+    _inherit = ["hocba.transcript.line"]
     _order = "transcript_id, subject_sequence, period"
-    _check_company_auto = True
 
-    transcript_id = fields.Many2one(
-        "hocba.transcript", required=True, index=True, ondelete="cascade")
-    student_id = fields.Many2one(related="transcript_id.student_id", store=True, index=True)
-    class_id = fields.Many2one(related="transcript_id.class_id", store=True, index=True)
-    company_id = fields.Many2one(related="transcript_id.company_id", store=True)
     subject_id = fields.Many2one("school.subject", required=True, index=True)
     subject_sequence = fields.Integer(related="subject_id.sequence", store=True)
-    period = fields.Selection(PERIOD_SELECTION, required=True, index=True)
-    sheet_id = fields.Many2one("hocba.entry.sheet", index=True, ondelete="set null")
     level = fields.Selection(SUBJECT_LEVEL_SELECTION, tracking=True)
     score = fields.Char(
         size=4, tracking=True, help="Periodic test score: a whole number from 1 to 10.")
@@ -85,7 +71,6 @@ class HocbaSubjectResult(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        self.transcript_id._hocba_check_editable()
         if "score" in vals:
             vals = dict(vals, score=self._hocba_clean_score(vals["score"]))
         return super().write(vals)

@@ -1,7 +1,6 @@
 from odoo import api, fields, models
 
 from ..lib import catalogue
-from .hocba_subject_result import PERIOD_SELECTION
 
 TRAIT_LEVEL_SELECTION = [("T", "T - Good"), ("Đ", "Đ - Satisfactory"), ("C", "C - Needs effort")]
 
@@ -19,18 +18,10 @@ class HocbaTraitAssessment(models.Model):
 
     _name = "hocba.trait.assessment"
     _description = "Qualities and competencies"
-    _inherit = ["mail.thread"]
+    _inherit = ["hocba.transcript.line"]
     _order = "transcript_id, period"
-    _check_company_auto = True
 
-    transcript_id = fields.Many2one(
-        "hocba.transcript", required=True, index=True, ondelete="cascade")
-    student_id = fields.Many2one(related="transcript_id.student_id", store=True, index=True)
-    class_id = fields.Many2one(related="transcript_id.class_id", store=True, index=True)
-    company_id = fields.Many2one(related="transcript_id.company_id", store=True)
     grade = fields.Selection(related="transcript_id.grade")
-    period = fields.Selection(PERIOD_SELECTION, required=True, index=True)
-    sheet_id = fields.Many2one("hocba.entry.sheet", index=True, ondelete="set null")
 
     for _code, _kind, _label, _first in catalogue.TRAITS:
         locals()[f"level_{_code}"] = fields.Selection(
@@ -53,7 +44,3 @@ class HocbaTraitAssessment(models.Model):
     def _hocba_trait_labels(self):
         return {code: self._fields[f"level_{code}"].get_description(self.env)["string"]
                 for code, *_rest in catalogue.TRAITS}
-
-    def write(self, vals):
-        self.transcript_id._hocba_check_editable()
-        return super().write(vals)

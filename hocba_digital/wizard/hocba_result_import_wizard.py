@@ -6,7 +6,7 @@ from odoo.exceptions import AccessError, UserError
 
 from ..lib import catalogue, result_workbook, result_workbook_writer
 from ..lib.result_workbook import CellError
-from ..models.hocba_subject_result import PERIOD_SELECTION
+from ..models.hocba_transcript_line import PERIOD_SELECTION
 
 
 def _name_key(name):

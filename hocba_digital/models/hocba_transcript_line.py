@@ -1,0 +1,30 @@
+from odoo import fields, models
+
+PERIOD_SELECTION = [
+    ("mid_term1", "Mid-term 1"),
+    ("end_term1", "End of term 1"),
+    ("mid_term2", "Mid-term 2"),
+    ("end_year", "End of year"),
+]
+
+
+class HocbaTranscriptLine(models.AbstractModel):
+    """What a row of a transcript shares: its transcript, period and entry sheet,
+    and the rule that nothing in a locked class changes."""
+
+    _name = "hocba.transcript.line"
+    _description = "Transcript row"
+    _inherit = ["mail.thread"]
+    _check_company_auto = True
+
+    transcript_id = fields.Many2one(
+        "hocba.transcript", required=True, index=True, ondelete="cascade")
+    student_id = fields.Many2one(related="transcript_id.student_id", store=True, index=True)
+    class_id = fields.Many2one(related="transcript_id.class_id", store=True, index=True)
+    company_id = fields.Many2one(related="transcript_id.company_id", store=True)
+    period = fields.Selection(PERIOD_SELECTION, required=True, index=True)
+    sheet_id = fields.Many2one("hocba.entry.sheet", index=True, ondelete="set null")
+
+    def write(self, vals):
+        self.transcript_id._hocba_check_editable()
+        return super().write(vals)
