@@ -11,3 +11,4 @@ from . import test_xades_signing
 from . import test_xml_profile
 from . import test_key_vault
 from . import test_pades_signing
+from . import test_pkcs11_signer
