@@ -136,15 +136,6 @@ def finalize_module(module):
             lib.finalize()
 
 
-def _key_type(certificate):
-    public_key = certificate.public_key()
-    if isinstance(public_key, rsa.RSAPublicKey):
-        return "rsa"
-    if isinstance(public_key, ec.EllipticCurvePublicKey):
-        return "ec"
-    raise Pkcs11SignerError("unsupported public key type %s" % type(public_key).__name__)
-
-
 class Pkcs11Signer(Signer):
     """A private key on a PKCS#11 token behind the ``xades.Signer`` interface.
 
@@ -290,7 +281,7 @@ class Pkcs11Signer(Signer):
         from pkcs11.util.ec import encode_ecdsa_signature
 
         Mechanism = pkcs11.Mechanism
-        key_type = _key_type(self.certificate)
+        key_type = self.key_type
         try:
             if key_type == "rsa":
                 mechanism = {
