@@ -145,9 +145,7 @@ class SchoolClass(models.Model):
                     "Class %(name)s still has %(count)s blocking errors: see the data-quality "
                     "check, send the sheets concerned back, then lock.",
                     name=school_class.name, count=blocking))
-            class_sudo = school_class.sudo()
-            class_sudo.write({"review_state": "locked", "review_note": False})
-            class_sudo.message_post(body=_("Locked for checking."))
+            school_class._hocba_set_review("locked", _("Locked for checking."))
         return True
 
     def action_unlock(self, reason):
@@ -155,9 +153,7 @@ class SchoolClass(models.Model):
         self._hocba_check_reviewer()
         if self.review_state != "locked":
             raise UserError(_("Class %(name)s is not locked.", name=self.name))
-        class_sudo = self.sudo()
-        class_sudo.write({"review_state": "open", "review_note": reason})
-        class_sudo.message_post(body=_("Unlocked: %(reason)s", reason=reason))
+        self._hocba_set_review("open", _("Unlocked: %(reason)s", reason=reason), note=reason)
         return True
 
     def action_approve(self):
@@ -166,9 +162,7 @@ class SchoolClass(models.Model):
             if school_class.review_state != "locked":
                 raise UserError(_("Class %(name)s must be locked by the head of its subject "
                                   "group before approval.", name=school_class.name))
-            class_sudo = school_class.sudo()
-            class_sudo.write({"review_state": "approved", "review_note": False})
-            class_sudo.message_post(body=_("Approved for signing."))
+            school_class._hocba_set_review("approved", _("Approved for signing."))
         return True
 
     def action_return(self, reason):
@@ -176,9 +170,8 @@ class SchoolClass(models.Model):
         self._hocba_check_vice_principal()
         if self.review_state == "open":
             raise UserError(_("Class %(name)s is already open.", name=self.name))
-        class_sudo = self.sudo()
-        class_sudo.write({"review_state": "open", "review_note": reason})
-        class_sudo.message_post(body=_("Sent back for correction: %(reason)s", reason=reason))
+        class_sudo = self._hocba_set_review(
+            "open", _("Sent back for correction: %(reason)s", reason=reason), note=reason)
         if self.homeroom_user_id:
             class_sudo.activity_schedule(
                 "mail.mail_activity_data_todo", user_id=self.homeroom_user_id.id,
@@ -213,6 +206,18 @@ class SchoolClass(models.Model):
             "domain": [("class_id", "=", self.id)],
             "context": {"create": False, "delete": False},
         }
+
+    def _hocba_set_review(self, state, message, note=False):
+        """Move the class to ``state`` and say so in the chatter, as the current user.
+
+        Callers check the user's right first: the review state is not writable
+        through ``write`` (see there), hence the sudo.
+        """
+        self.ensure_one()
+        class_sudo = self.sudo()
+        class_sudo.write({"review_state": state, "review_note": note})
+        class_sudo.message_post(body=message)
+        return class_sudo
 
     def _hocba_user_reviews(self):
         """True when the user is the vice principal (or principal) or heads a group of the class."""
