@@ -19,6 +19,7 @@
         "security/hocba_groups.xml",
         "security/ir.model.access.csv",
         "security/hocba_security.xml",
+        "security/hocba_signing_security.xml",
         "data/school_subject_data.xml",
         "views/school_year_views.xml",
         "views/school_subject_views.xml",
@@ -34,9 +35,14 @@
         "views/school_class_views.xml",
         "views/res_company_views.xml",
         "views/res_partner_views.xml",
+        "views/hocba_signing_views.xml",
         "views/hocba_menus.xml",
+        "report/hocba_transcript_document.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "hocba_digital/static/src/**/*",
+        ],
         "web.assets_tests": [
             "hocba_digital/static/tests/tours/*.js",
         ],

@@ -45,6 +45,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from .secret import Secret
 from .xades import Signer
 
 _logger = logging.getLogger(__name__)
@@ -57,23 +58,6 @@ SOFTHSM_MODULE_CANDIDATES = (
 )
 
 _LOCK = threading.RLock()
-
-
-class _Secret:
-    """Holds the PIN; ``repr`` / ``str`` never show it (object dumps, debuggers, error reports)."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value):
-        self._value = value
-
-    def reveal(self):
-        return self._value
-
-    def __repr__(self):
-        return "<PIN hidden>"
-
-    __str__ = __repr__
 
 
 class Pkcs11SignerError(Exception):
@@ -155,7 +139,7 @@ class Pkcs11Signer(Signer):
         self.token_label = token_label
         self.key_label = key_label
         self.key_id = key_id
-        self.__pin = _Secret(user_pin)  # never logged or shown
+        self.__pin = Secret(user_pin)  # never logged or shown
         self.chain = [c for c in chain or ()]
         self._session = None
         self._key = None

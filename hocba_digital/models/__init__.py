@@ -14,3 +14,10 @@ from . import hocba_trait_assessment
 from . import hocba_transcript
 from . import hocba_entry_sheet
 from . import hocba_demo_loader
+from . import report_transcript_document
+from . import hocba_certificate
+from . import hocba_signature
+from . import hocba_version
+from . import hocba_xml_mapping
+from . import hocba_transcript_signing
+from . import hocba_signing_service

@@ -75,6 +75,9 @@ class HocbaSubjectResult(models.Model):
             vals = dict(vals, score=self._hocba_clean_score(vals["score"]))
         return super().write(vals)
 
+    def _hocba_signed_scope(self):
+        return {"subjects": self.subject_id}
+
     @api.model
     def _hocba_clean_score(self, value):
         """Refuse what is not a whole number from 1 to 10, saying why; canonical text otherwise."""

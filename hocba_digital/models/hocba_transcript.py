@@ -162,8 +162,10 @@ class HocbaTranscript(models.Model):
     # ---- Business methods ----
 
     def _hocba_check_editable(self):
-        locked = self.filtered(lambda t: t.class_id.review_state in ("locked", "approved"))
-        if locked and not self.env.context.get("hocba_unlocking"):
+        locked = self.filtered(lambda t: t.class_id.review_state in ("locked", "approved")
+                               and t.correction_state != "open")
+        context = self.env.context
+        if locked and not (context.get("hocba_unlocking") or context.get("hocba_signing_service")):
             raise UserError(_(
                 "Class %(name)s is locked for checking: ask the head of the subject group or "
                 "the vice principal to unlock it, with a reason, before changing anything.",

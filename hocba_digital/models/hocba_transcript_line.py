@@ -26,5 +26,12 @@ class HocbaTranscriptLine(models.AbstractModel):
     sheet_id = fields.Many2one("hocba.entry.sheet", index=True, ondelete="set null")
 
     def write(self, vals):
+        self.check_access("write")  # who may not write at all is told that first
         self.transcript_id._hocba_check_editable()
+        for line in self:
+            line.transcript_id._hocba_check_signed(**line._hocba_signed_scope())
         return super().write(vals)
+
+    def _hocba_signed_scope(self):
+        """What of the transcript this row is part of, for the signature freeze."""
+        return {"data": True}

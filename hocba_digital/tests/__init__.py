@@ -12,3 +12,9 @@ from . import test_xml_profile
 from . import test_key_vault
 from . import test_pades_signing
 from . import test_pkcs11_signer
+from . import test_pki_responders
+from . import test_csc_signer
+from . import test_transcript_document
+from . import test_signing_chain
+from . import test_verification
+from . import test_signing_services

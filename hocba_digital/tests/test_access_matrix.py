@@ -12,6 +12,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..lib import pki_factory as pf
 from .common import HocbaCase
 
 ROLES = ("subject_teacher", "homeroom_teacher", "head_of_group", "vice_principal",
@@ -19,6 +20,7 @@ ROLES = ("subject_teacher", "homeroom_teacher", "head_of_group", "vice_principal
 STAFF = set(ROLES) - {"parent"}
 MANAGE = {"vice_principal", "principal"}
 PRINCIPAL = {"principal"}
+IT = {"it_officer"}
 
 # model, record attribute, field to write, allowed roles per operation
 POLICY = [
@@ -80,6 +82,28 @@ POLICY = [
      {"read": {"subject_teacher", "homeroom_teacher", "head_of_group", "vice_principal",
                "principal", "it_officer"},
       "write": MANAGE, "create": PRINCIPAL, "unlink": PRINCIPAL}),
+    # Certificates: the IT officer manages them, each holder reads their own, the
+    # principal reads all, everyone reads the seal's; none is ever deleted (archived).
+    ("hocba.certificate", "certificate_subj", "pkcs11_key_label",
+     {"read": {"subject_teacher", "principal", "it_officer"},
+      "write": IT, "create": IT, "unlink": set()}),
+    ("hocba.certificate", "certificate_seal", "pkcs11_key_label",
+     {"read": STAFF, "write": IT, "create": IT, "unlink": set()}),
+    # Versions and signatures are written by the signing service only.
+    ("hocba.version", "version_a", "number",
+     {"read": {"subject_teacher", "homeroom_teacher", "head_of_group", "vice_principal",
+               "principal", "it_officer", "clerk"},
+      "write": set(), "create": set(), "unlink": set()}),
+    ("hocba.version", "version_b", "number",
+     {"read": {"vice_principal", "principal", "it_officer", "clerk"},
+      "write": set(), "create": set(), "unlink": set()}),
+    ("hocba.signature", "signature_a", "signer_name",
+     {"read": {"subject_teacher", "homeroom_teacher", "head_of_group", "vice_principal",
+               "principal", "it_officer", "clerk"},
+      "write": set(), "create": set(), "unlink": set()}),
+    ("hocba.signature", "signature_b", "signer_name",
+     {"read": {"vice_principal", "principal", "it_officer", "clerk"},
+      "write": set(), "create": set(), "unlink": set()}),
 ]
 
 
@@ -92,6 +116,24 @@ class TestAccessMatrix(HocbaCase):
         cls.english_grade3 = cls.env["school.subject.grade"].search([
             ("subject_id", "=", cls.subject_english.id), ("grade", "=", "3")])
         cls.prepare_transcripts()
+        pki = pf.build_pki([pf.Person("subj", "Lê Thị Hoa", "CCCD:031190000001")],
+                           prefix="TEST")
+        Certificate = cls.env["hocba.certificate"]
+        cls.certificate_subj = Certificate.create({
+            "user_id": cls.users["subject_teacher"].id,
+            "certificate_pem": pki.people["subj"].cert_pem.decode()})
+        cls.certificate_seal = Certificate.create({
+            "purpose": "seal", "certificate_pem": pki.seal.cert_pem.decode()})
+        service = cls.env(context={"hocba_signing_service": True})
+        for key, transcript in (("a", cls.transcript_a), ("b", cls.transcript_b)):
+            version = transcript._hocba_new_version()
+            setattr(cls, "version_" + key, version)
+            setattr(cls, "signature_" + key, service["hocba.signature"].create({
+                "version_id": version.id, "tier": "subject_teacher",
+                "subject_id": cls.subject_english.id, "wrapper_id": "sig-subject-NN1",
+                "signer_user_id": cls.users["subject_teacher"].id, "signer_name": "Lê Thị Hoa",
+                "certificate_id": cls.certificate_subj.id, "signed_at": "2036-05-20 08:00:00",
+                "content": "<ds:Signature xmlns:ds='http://www.w3.org/2000/09/xmldsig#'/>"}))
 
     def _write_value(self, record, field):
         return {
@@ -105,6 +147,9 @@ class TestAccessMatrix(HocbaCase):
             "state": "draft",
             "birth_place": "Hải Dương",
             "subject_id": self.env.ref("hocba_digital.school_subject_mt").id,
+            "pkcs11_key_label": "khoa-2",
+            "number": 9,
+            "signer_name": "Người khác",
         }[field]
 
     def _create_values(self, model):
@@ -133,6 +178,13 @@ class TestAccessMatrix(HocbaCase):
                                      "period": "end_year"},
             "hocba.trait.assessment": {"transcript_id": self.transcript_b.id,
                                        "period": "end_year"},
+            "hocba.certificate": {"purpose": "seal"},
+            "hocba.version": {"transcript_id": self.transcript_b.id, "number": 5},
+            "hocba.signature": {"version_id": self.version_b.id, "tier": "principal",
+                                "wrapper_id": "sig-principal",
+                                "signer_user_id": self.users["principal"].id,
+                                "signer_name": "x", "certificate_id": self.certificate_subj.id,
+                                "signed_at": "2036-05-20 08:00:00", "content": "<x/>"},
             "hocba.entry.sheet": {"class_id": self.class_b.id, "period": "end_year",
                                   "kind": "subject", "subject_id": self.env.ref(
                                       "hocba_digital.school_subject_tdt").id},

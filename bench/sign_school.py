@@ -1,0 +1,355 @@
+#!/usr/bin/env python3
+"""Sign a whole school through ``hocba.signing.service.hocba_sign`` and time the
+same documents with the raw libraries (no ORM) in the same run.  See README.md."""
+import argparse
+import base64
+import collections
+import datetime
+import logging
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+
+from bench_school import PIN, build_school, fill_and_submit, register_certificates
+
+os.environ["TZ"] = "UTC"  # what the odoo launcher does before anything reads the clock
+time.tzset()
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TIERS = ("subject_teacher", "homeroom_teacher", "principal", "seal")
+
+
+def parse_args():
+    env = os.environ.get
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--db", default="hocba_bench")
+    p.add_argument("--db-host", default=env("DB_HOST") or env("PGHOST"))
+    p.add_argument("--db-port", default=env("DB_PORT") or env("PGPORT") or "5432")
+    p.add_argument("--db-user", default=env("DB_USER") or env("HOCBA_DB_USER") or "odoo")
+    p.add_argument("--db-password", default=env("DB_PASSWORD"))
+    p.add_argument("--data-dir", default=os.path.expanduser("~/.local/share/hocba-odoo"))
+    p.add_argument("--pupils", type=int, default=850)
+    p.add_argument("--class-size", type=int, default=34)
+    p.add_argument("--batch", type=int, default=10, help="transcripts per hocba_sign call")
+    p.add_argument("--probe", type=int, default=200, help="the large batch of the probe")
+    p.add_argument("--repeat", type=int, default=5, help="runs of each raw primitive")
+    p.add_argument("--tracemalloc", action="store_true",
+                   help="trace Python allocations in the main stages too (slows them)")
+    p.add_argument("--keep", action="store_true", help="keep the database")
+    args = p.parse_args()
+    if not args.db.startswith("hocba_bench"):
+        p.error("--db must start with hocba_bench (the database is dropped and re-created)")
+    return args
+
+
+def odoo_args(args):
+    finder = os.path.join(REPO, "tools", "find-odoo")
+    addons = subprocess.run([finder, "--addons"], check=True, capture_output=True,
+                            text=True).stdout.strip()
+    out = ["--addons-path=%s,%s" % (addons, REPO), "--data-dir=%s" % args.data_dir,
+           "--db_port=%s" % args.db_port, "--db_user=%s" % args.db_user,
+           "--http-port=8185", "--workers=0", "--max-cron-threads=0", "--log-level=warn"]
+    if args.db_host:
+        out.append("--db_host=%s" % args.db_host)
+    if args.db_password:
+        out.append("--db_password=%s" % args.db_password)
+    return out
+
+
+def install(args, base):
+    """A fresh database with the addon and no demo data, by the launcher itself."""
+    import odoo.service.db
+    if odoo.service.db.exp_db_exist(args.db):
+        odoo.service.db.exp_drop(args.db)
+    launcher = subprocess.run([os.path.join(REPO, "tools", "find-odoo")], check=True,
+                              capture_output=True, text=True).stdout.strip()
+    subprocess.run([launcher, *base, "-d", args.db, "-i", "hocba_digital",
+                    "--without-demo=all", "--stop-after-init"], check=True)
+
+
+# ---------------------------------------------------------------- signing
+def chunks(ids, size):
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+def plan(env, users, batch):
+    """hocba_sign calls ``(uid, purpose, transcript ids)`` per stage, by class, in
+    chunks of ``batch``; homeroom teachers sign their own subjects in the subject stage
+    (their homeroom item is then refused: the specialists have not signed yet)."""
+    env.cr.execute("""SELECT s.user_id, r.class_id, array_agg(DISTINCT r.transcript_id)
+                        FROM hocba_subject_result r JOIN hocba_entry_sheet s ON s.id = r.sheet_id
+                       WHERE r.period = 'end_year' GROUP BY 1, 2 ORDER BY 2, 1""")
+    subject_rows = env.cr.fetchall()
+    classes = env["school.class"].search([], order="grade, name")
+    by_class = {c.id: sorted(c.transcript_ids.ids) for c in classes}
+    homerooms = {c.homeroom_user_id.id for c in classes}
+    subject = [(u, "personal", part) for first in (True, False)
+               for u, _c, ids in subject_rows if (u in homerooms) == first
+               for part in chunks(sorted(ids), batch)]
+    per_class = lambda uid, purpose: [(uid, purpose, part) for ids in by_class.values()  # noqa
+                                      for part in chunks(ids, batch)]
+    return {
+        "subject_teacher": subject,
+        "homeroom_teacher": [(c.homeroom_user_id.id, "personal", part) for c in classes
+                             for part in chunks(by_class[c.id], batch)],
+        "principal": per_class(users["hieutruong"].id, "personal"),
+        "seal": per_class(users["vanthu"].id, "seal"),
+    }
+
+
+def split_probe(calls, batch, probe):
+    """Two fresh sets of ``probe`` transcripts: one signed ``batch`` at a time, one in a
+    single call.  In the subject stage they are two specialists' (same work: one subject
+    block each); the principal, alone in his stage, gives a quarter of his each."""
+    mine = collections.defaultdict(list)
+    for uid, purpose, ids in calls:
+        mine[uid, purpose].extend(ids)
+    top = sorted(mine, key=lambda key: -len(mine[key]))[:2]
+    if len(top) == 2:
+        (first, second), size = top, min(probe, len(mine[top[1]]))
+        sets = mine[first][:size], mine[second][len(mine[second]) - size:]
+        rest = {first: mine[first][size:], second: mine[second][:len(mine[second]) - size]}
+    else:
+        first = second = top[0]
+        size = min(probe, len(mine[first]) // 4)
+        sets, rest = (mine[first][:size], mine[first][size:2 * size]), {first: mine[first][2 * size:]}
+    small = [(*first, part) for part in chunks(sets[0], batch)]
+    return small, [(*second, sets[1])], [c for c in calls if (c[0], c[1]) not in rest] + [
+        (*key, part) for key, ids in rest.items() for part in chunks(ids, batch)]
+
+
+def signatures_by_tier(registry):
+    with registry.cursor() as cr:
+        cr.execute("SELECT tier, count(*) FROM hocba_signature GROUP BY tier")
+        return collections.Counter(dict(cr.fetchall()))
+
+
+def run(registry, calls, trace):
+    """Each call in its own transaction, as the signing dialog makes them."""
+    import odoo.sql_db
+    from odoo import SUPERUSER_ID, api
+    before = signatures_by_tier(registry)
+    if trace:
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+    seconds, queries, failed, transcripts = 0.0, 0, collections.Counter(), set()
+    for uid, purpose, ids in calls:
+        q0, t0 = odoo.sql_db.sql_counter, time.perf_counter()
+        with registry.cursor() as cr:
+            result = api.Environment(cr, SUPERUSER_ID, {})["hocba.signing.service"].with_user(
+                uid).hocba_sign(ids, PIN, purpose)
+        seconds += time.perf_counter() - t0
+        queries += odoo.sql_db.sql_counter - q0
+        transcripts.update(ids)
+        for failure in result["failed"]:
+            failed[failure["reason"].replace(failure["transcript"], "<t>")[:90]] += 1
+    peak = tracemalloc.get_traced_memory()[1] if trace else None
+    if trace:
+        tracemalloc.stop()
+    made = signatures_by_tier(registry) - before
+    return {"seconds": seconds, "queries": queries, "calls": calls, "failed": failed,
+            "transcripts": len(transcripts), "made": made, "items": sum(made.values()),
+            "py_peak": peak, "rss": rss_mb()}
+
+
+def rss_mb():
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------- raw primitives
+def documents(registry, pki):
+    """What the primitives work on, read once through the ORM (not timed): the XML as
+    the subject and homeroom tiers sign it, the transcript's own HTML, a sealed key."""
+    from odoo import SUPERUSER_ID, api
+    from odoo.addons.hocba_digital.lib import xml_profile
+    from odoo.addons.hocba_digital.lib.xades import KeySigner
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        transcript = env["hocba.transcript"].search([], order="grade desc, id", limit=1)
+        version, mapping = transcript.current_version_id, env["hocba.xml.mapping"]
+        valid = version._hocba_valid_signatures()
+        subjects = valid.filtered(lambda s: s.tier == "subject_teacher")
+        data = mapping._hocba_data(transcript, version, subjects)
+        xml = base64.b64decode(version.xml_file)
+        doc = dict(xml_profile.parse(xml), verify_url="https://bench.invalid/hocba/verify/x",
+                   subject_signers={s.subject_id.code: s.signer_name for s in subjects})
+        report = env.ref("hocba_digital.action_report_transcript_document")
+        html, _kind = report._render_qweb_html(report.report_name, transcript.ids,
+                                               data={"documents": [doc]})
+        paper = report.paperformat_id
+        user = transcript.class_id.homeroom_user_id
+        certificate = env["hocba.certificate"]._hocba_for(user, "homeroom_teacher")
+        issued = pki._lookup(user.login)
+        return {
+            "data": data, "empty": mapping._hocba_data(transcript, version, []),
+            "subject": subjects[:1].subject_id.code, "earlier": subjects.mapped("wrapper_id"),
+            "html": html, "paper": dict(page_size=paper.format or "A4", dpi=paper.dpi or 96,
+                                        margins_mm=(paper.margin_top, paper.margin_right,
+                                                    paper.margin_bottom, paper.margin_left)),
+            "signer": KeySigner(issued.key, issued.cert, [pki.intermediate.cert]),
+            "sealed": base64.b64decode(certificate.sudo().sealed_key),
+            "binding": certificate._hocba_key_binding(), "pupil": transcript.display_name,
+        }
+
+
+def primitives(docs, repeat):
+    """Median wall time (ms) of each library call on the same documents, no ORM."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from odoo.addons.hocba_digital.lib import (html_pdf, key_vault, pades, signing_chain as sc,
+                                               transcript_layout, xades, xml_profile)
+    from odoo.addons.hocba_digital.lib.xml_profile_hocba_1_0 import NS_1_0
+    import io
+    signer, now = docs["signer"], datetime.datetime.now(datetime.timezone.utc)
+
+    def sign_xml(base, tier, subject=None, earlier=()):
+        return xades.sign_tier(base, signer, sc.references(tier, subject, earlier),
+                               parent="{%s}Signatures" % NS_1_0,
+                               wrapper_tag="{%s}Signature" % NS_1_0,
+                               wrapper_id=sc.wrapper_id(tier, subject), tier=tier,
+                               claimed_role=sc.CLAIMED_ROLES[tier], signing_time=now)
+
+    base_subject, base_home = xml_profile.build(docs["empty"]), xml_profile.build(docs["data"])
+    pdf = html_pdf.html_to_pdf(docs["html"], **docs["paper"])
+    attach = [{"name": "hocba.xml", "data": base_home, "description": "bench"}]
+    prepared = pades.prepare(pdf, transcript_layout.SIGNATURE_FIELDS, attachments=attach)
+    calls = {
+        "xml build": lambda: xml_profile.build(docs["data"]),
+        "xml validate": lambda: xml_profile.validate(base_home),
+        "XAdES subject": lambda: sign_xml(base_subject, sc.SUBJECT, docs["subject"]),
+        "XAdES homeroom": lambda: sign_xml(base_home, sc.HOMEROOM, None, docs["earlier"]),
+        "PDF render": lambda: html_pdf.html_to_pdf(docs["html"], **docs["paper"]),
+        "PAdES prepare": lambda: pades.prepare(pdf, transcript_layout.SIGNATURE_FIELDS,
+                                               attachments=attach),
+        "PAdES sign": lambda: pades.sign(prepared, "sig_homeroom", signer, reason="bench",
+                                         location="bench"),
+        "PIN unseal": lambda: key_vault.unseal(docs["sealed"], PIN, docs["binding"]),
+    }
+    timings = {}
+    for name, call in calls.items():
+        call()  # warm caches (schema, fonts) as the run itself did
+        runs = []
+        for _i in range(repeat):
+            t0 = time.perf_counter()
+            call()
+            runs.append((time.perf_counter() - t0) * 1000)
+        timings[name] = statistics.median(runs)
+    pages = int(PdfFileReader(io.BytesIO(pdf)).root["/Pages"]["/Count"])
+    return timings, pages, len(base_home), len(pdf)
+
+
+# ---------------------------------------------------------------- report
+RAW = {  # (the one primitive the ratio is against, the library work one item does)
+    "subject_teacher": (["XAdES subject"], ["xml build", "xml validate", "XAdES subject"]),
+    "homeroom_teacher": (["PDF render", "XAdES homeroom", "PAdES sign"],
+                         ["xml build", "xml validate", "XAdES homeroom", "xml build",
+                          "PDF render", "PAdES prepare", "PAdES sign"]),
+    "principal": (["XAdES homeroom", "PAdES sign"],
+                  ["xml validate", "XAdES homeroom", "xml build", "PAdES sign"]),
+    "seal": (["XAdES homeroom", "PAdES sign"],
+             ["xml validate", "XAdES homeroom", "xml build", "PAdES sign"]),
+}
+
+
+def report(args, stages, probes, timings, pages, sizes, setup, sanity):
+    print("\n== machine: %s CPUs, %.1f GiB RAM; %d pupils, batch %d ==" % (
+        os.cpu_count(), os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30,
+        args.pupils, args.batch))
+    print("setup: " + ", ".join("%s %.0f s" % kv for kv in setup.items()))
+    print("\nraw primitives (median of %d, ms; XML %d bytes, PDF %d bytes, %d page(s)):" % (
+        args.repeat, sizes[0], sizes[1], pages))
+    for name, ms in timings.items():
+        print("  %-16s %8.1f" % (name, ms))
+    print("\n%-17s %6s %6s %8s %9s %9s %6s %9s %6s %6s %7s" % (
+        "stage", "items", "trans", "total s", "ms/item", "raw ms", "ratio", "lib ms",
+        "ratio", "q/tr", "q/item"))
+    for tier, s in stages.items():
+        raw = sum(timings[n] for n in RAW[tier][0])
+        lib = sum(timings[n] for n in RAW[tier][1])
+        per = 1000 * s["seconds"] / max(s["items"], 1)
+        print("%-17s %6d %6d %8.1f %9.1f %9.1f %6.1f %9.1f %6.1f %6.1f %7.1f" % (
+            tier, s["items"], s["transcripts"], s["seconds"], per, raw, per / raw, lib,
+            per / lib, s["queries"] / max(s["transcripts"], 1), s["queries"] / max(s["items"], 1)))
+    print("\npeak memory after each stage (ru_maxrss, MB; wkhtmltopdf = largest child):")
+    for tier, s in stages.items():
+        heap = " python heap peak %.0f MB" % (s["py_peak"] / 2 ** 20) if s["py_peak"] else ""
+        print("  %-17s odoo %6.0f  wkhtmltopdf %5.0f%s" % (tier, *s["rss"], heap))
+    print("\nbatch probe (fresh transcripts, same user, traced by tracemalloc):")
+    for tier, (small, large) in probes.items():
+        q = []
+        for s in (small, large):
+            batch = max(len(ids) for _u, _p, ids in s["calls"])
+            q.append(s["queries"] / max(s["transcripts"], 1))
+            print("  %-17s batch %3d: %4d transcripts %5d items %7.1f s %7.1f q/transcript"
+                  "  heap peak %5.0f MB" % (tier, batch, s["transcripts"], s["items"],
+                                           s["seconds"], q[-1], s["py_peak"] / 2 ** 20))
+        grows = q[1] > q[0] * 1.05 + 0.5
+        print("  %-17s -> %s" % ("", "GROWS with batch size" if grows else
+                                 "does not grow with batch size (%.2fx)" % (q[1] / q[0])))
+    runs = [(t, s) for t, s in stages.items()] + [
+        (t + " probe", s) for t, pair in probes.items() for s in pair]
+    for tier, s in runs:
+        for reason, n in s["failed"].most_common():
+            print("refused in %s: %d x %s" % (tier, n, reason))
+    print("\nsanity: " + sanity)
+
+
+def main():
+    args = parse_args()
+    base = odoo_args(args)
+    import odoo
+    from odoo.tools import config
+    config.parse_config(base)
+    logging.getLogger("pyhanko").setLevel(logging.ERROR)
+    from odoo import SUPERUSER_ID, api
+    from odoo.modules.registry import Registry
+    setup, t0 = {}, time.perf_counter()
+    install(args, base)
+    setup["install"] = time.perf_counter() - t0
+    registry = Registry(args.db)
+    rng = random.Random(20201217)
+    try:
+        with registry.cursor() as cr:
+            t0 = time.perf_counter()
+            env, classes, users = build_school(api.Environment(cr, SUPERUSER_ID, {}), args, rng)
+            setup["school"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            fill_and_submit(env, classes, users, rng)
+            setup["fill+submit+approve"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            pki = register_certificates(env, users)
+            setup["certificates"] = time.perf_counter() - t0
+            calls = plan(env, users, args.batch)
+        stages, probes = {}, {}
+        for tier in TIERS:
+            if tier in ("subject_teacher", "principal"):
+                small, large, calls[tier] = split_probe(calls[tier], args.batch, args.probe)
+                probes[tier] = (run(registry, small, True), run(registry, large, True))
+            stages[tier] = run(registry, calls[tier], args.tracemalloc)
+            print("%s: %d signatures in %.0f s" % (tier, stages[tier]["items"],
+                                                    stages[tier]["seconds"]), flush=True)
+        docs = documents(registry, pki)
+        timings, pages, *sizes = primitives(docs, args.repeat)
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            issued = env["hocba.version"].search([("state", "=", "issued")])
+            from odoo.addons.hocba_digital.lib import pades
+            verdict = pades.verify(base64.b64decode(issued[:1].pdf_file), [pki.root_pem])
+            sanity = "%d of %d transcripts issued; PAdES verdict of %s: %s" % (
+                len(issued), env["hocba.transcript"].search_count([]), issued[:1].display_name,
+                verdict["verdict"])
+        report(args, stages, probes, timings, pages, sizes, setup, sanity)
+    finally:
+        Registry.delete(args.db)
+        if not args.keep:
+            odoo.sql_db.close_db(args.db)
+            odoo.service.db.exp_drop(args.db)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,347 @@
+import base64
+import contextlib
+import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from ..lib import certificate_info, key_vault, signing_chain
+from ..lib.xades import KeySigner
+
+TIER_SELECTION = [
+    (signing_chain.SUBJECT, "Subject teacher"),
+    (signing_chain.HOMEROOM, "Homeroom teacher"),
+    (signing_chain.PRINCIPAL, "Principal"),
+    (signing_chain.SEAL, "School seal"),
+]
+# the group a user must hold to sign in a tier with a personal certificate
+TIER_GROUPS = {
+    signing_chain.SUBJECT: "hocba_digital.group_hocba_subject_teacher",
+    signing_chain.HOMEROOM: "hocba_digital.group_hocba_homeroom_teacher",
+    signing_chain.PRINCIPAL: "hocba_digital.group_hocba_principal",
+}
+
+
+class HocbaCertificate(models.Model):
+    """A signing certificate (chứng thư số): a staff member's, or the school seal's.
+
+    Access: the IT officer creates, edits and archives every certificate; each
+    user reads their own; the principal reads all.  The sealed private key is
+    readable by no one through the ORM (signing reads it as superuser, and it
+    is useless without the holder's PIN, which is never stored).
+    """
+
+    _name = "hocba.certificate"
+    _description = "Signing certificate"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "purpose desc, user_id, not_after desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True)
+    purpose = fields.Selection(
+        [("personal", "Staff member"), ("seal", "School seal")], required=True,
+        default="personal", tracking=True)
+    user_id = fields.Many2one(
+        "res.users", string="Holder", index=True, tracking=True,
+        help="The staff member the certificate was issued to; for the seal, the person who "
+             "operates it (often the clerk or the principal).")
+    company_id = fields.Many2one("res.company", required=True, default=lambda s: s.env.company)
+    backend = fields.Selection(
+        [("pkcs12", "Key file (PKCS#12), sealed with the signing PIN"),
+         ("pkcs11", "USB token or HSM (PKCS#11)"),
+         ("csc", "Remote signing (CSC)")],
+        required=True, default="pkcs12", tracking=True)
+    certificate_pem = fields.Text(string="Certificate (PEM)", copy=False)
+    chain_pem = fields.Text(string="Issuer chain (PEM)", copy=False)
+    subject = fields.Char(readonly=True, copy=False)
+    issuer = fields.Char(readonly=True, copy=False)
+    serial = fields.Char(string="Serial number", readonly=True, copy=False, index=True)
+    fingerprint = fields.Char(string="SHA-256 fingerprint", readonly=True, copy=False)
+    not_before = fields.Datetime(string="Valid from", readonly=True, copy=False)
+    not_after = fields.Datetime(string="Valid until", readonly=True, copy=False, tracking=True)
+    can_sign = fields.Boolean(string="Key usage allows signing", readonly=True, copy=False)
+    revoked = fields.Boolean(readonly=True, copy=False, tracking=True)
+    revoked_at = fields.Datetime(readonly=True, copy=False)
+    sealed_key = fields.Binary(attachment=False, copy=False, groups="base.group_no_one")
+    has_key = fields.Boolean(compute="_compute_has_key", string="Key stored")
+    pkcs11_module = fields.Char(string="PKCS#11 library")
+    pkcs11_token_label = fields.Char(string="Token label")
+    pkcs11_key_label = fields.Char(string="Key label")
+    csc_url = fields.Char(string="Remote signing service URL")
+    csc_credential = fields.Char(string="Credential ID")
+    csc_username = fields.Char(string="Remote signing account",
+                               groups="hocba_digital.group_hocba_it_officer")
+    csc_password = fields.Char(string="Remote signing account password", copy=False,
+                               groups="hocba_digital.group_hocba_it_officer")
+    state = fields.Selection(
+        [("usable", "Usable"), ("not_yet", "Not yet valid"), ("expired", "Expired"),
+         ("revoked", "Revoked"), ("no_key", "No key")],
+        compute="_compute_state", search="_search_state")
+    active = fields.Boolean(default=True, tracking=True)
+
+    _sql_constraints = [
+        ("fingerprint_uniq", "unique(company_id, fingerprint)",
+         "This certificate is already registered."),
+    ]
+
+    @api.depends("subject", "purpose", "user_id")
+    def _compute_name(self):
+        for cert in self:
+            holder = cert.user_id.name if cert.purpose == "personal" else _("School seal")
+            cert.name = "%s - %s" % (holder or "?", cert.subject or _("no certificate yet"))
+
+    def _compute_has_key(self):
+        for cert in self:
+            if cert.backend == "pkcs12":
+                cert.has_key = bool(cert.sudo().sealed_key)
+            else:
+                cert.has_key = bool(cert.pkcs11_token_label if cert.backend == "pkcs11"
+                                    else cert.csc_credential)
+
+    @api.depends("not_before", "not_after", "revoked")
+    def _compute_state(self):
+        now = fields.Datetime.now()
+        for cert in self:
+            if cert.revoked:
+                cert.state = "revoked"
+            elif cert.not_after and cert.not_after < now:
+                cert.state = "expired"
+            elif cert.not_before and cert.not_before > now:
+                cert.state = "not_yet"
+            elif not cert.has_key:
+                cert.state = "no_key"
+            else:
+                cert.state = "usable"
+
+    def _search_state(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, str):
+            raise UserError(_("Search on the certificate state with = or != only."))
+        now = fields.Datetime.now()
+        domains = {
+            "revoked": [("revoked", "=", True)],
+            "expired": [("revoked", "=", False), ("not_after", "<", now)],
+            "not_yet": [("revoked", "=", False), ("not_before", ">", now)],
+            "usable": [("revoked", "=", False), ("not_after", ">=", now), ("not_before", "<=", now)],
+            "no_key": [("id", "=", 0)],
+        }
+        domain = domains.get(value, [("id", "=", 0)])
+        if operator == "!=":
+            return ["!"] + domain if len(domain) == 1 else ["!", "&"] + domain
+        return domain
+
+    @api.constrains("purpose", "user_id")
+    def _check_holder(self):
+        for cert in self:
+            if cert.purpose == "personal" and not cert.user_id:
+                raise ValidationError(_("A staff member's certificate needs its holder."))
+
+    @api.constrains("certificate_pem")
+    def _check_certificate(self):
+        for cert in self.filtered("certificate_pem"):
+            try:
+                certificate_info.load_certificate(cert.certificate_pem.encode())
+            except ValueError:
+                raise ValidationError(_("The certificate is not a readable X.509 certificate."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            vals.update(self._hocba_describe_vals(vals.get("certificate_pem")))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "certificate_pem" in vals:
+            vals.update(self._hocba_describe_vals(vals["certificate_pem"]))
+        return super().write(vals)
+
+    @api.model
+    def _hocba_describe_vals(self, pem):
+        if not pem:
+            return {}
+        try:
+            info = certificate_info.describe(certificate_info.load_certificate(pem.encode()))
+        except ValueError:
+            raise ValidationError(_("The certificate is not a readable X.509 certificate."))
+        naive = lambda moment: moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)  # noqa: E731
+        return {
+            "subject": info.subject, "issuer": info.issuer, "serial": info.serial,
+            "fingerprint": info.fingerprint_sha256, "not_before": naive(info.not_before),
+            "not_after": naive(info.not_after), "can_sign": info.can_sign,
+        }
+
+    # ---- Keys ----
+
+    def hocba_store_pkcs12(self, pkcs12_b64, password, pin):
+        """Take a PKCS#12 file (base64), keep its certificate and chain, and seal
+        its key under ``pin``.  Called from the key dialog; nothing of the file,
+        its password or the PIN is stored or logged."""
+        self.ensure_one()
+        self._hocba_check_key_holder()
+        try:
+            key_pem, cert_pem, chain = certificate_info.split_pkcs12(
+                base64.b64decode(pkcs12_b64 or ""), password or "")
+        except ValueError:
+            raise UserError(_("The key file cannot be opened: check its password."))
+        try:
+            key_vault.check_pin(pin)
+        except key_vault.WeakPin:
+            raise UserError(_("Choose a signing PIN of at least %(n)s characters that is not "
+                              "a run of the same or consecutive digits.",
+                              n=key_vault.MIN_PIN_LENGTH))
+        if self.certificate_pem and self.certificate_pem.strip() != cert_pem.decode().strip():
+            raise UserError(_("The key file holds another certificate than this record."))
+        sealed = key_vault.seal(key_pem, pin, self._hocba_key_binding())
+        self.sudo().write({
+            "certificate_pem": cert_pem.decode(), "chain_pem": "".join(c.decode() for c in chain),
+            "backend": "pkcs12", "sealed_key": base64.b64encode(sealed),
+        })
+        self.message_post(body=_("Signing key stored, sealed with the holder's PIN."))
+        return True
+
+    def action_store_key(self):
+        """The key dialog: the file's password and the new PIN are typed there and
+        sent only with the call to ``hocba_store_pkcs12``."""
+        self.ensure_one()
+        self._hocba_check_key_holder()
+        return {
+            "type": "ir.actions.client", "tag": "hocba_digital.key_dialog", "target": "new",
+            "name": _("Store the signing key"), "params": {"certificate_id": self.id},
+        }
+
+    def _hocba_check_key_holder(self):
+        user = self.env.user
+        if self.env.su or user.has_group("hocba_digital.group_hocba_it_officer"):
+            return
+        if self.user_id != user:
+            raise AccessError(_("Only the holder or the IT officer stores the key of %(name)s.",
+                                name=self.name))
+
+    def _hocba_key_binding(self):
+        # binds the sealed blob to this certificate: a blob copied onto another
+        # record does not open
+        return ("hocba-certificate:%s" % (self.fingerprint or self.id)).encode()
+
+    def _hocba_x509(self):
+        self.ensure_one()
+        return certificate_info.load_certificate(self.certificate_pem.encode())
+
+    def _hocba_chain(self):
+        self.ensure_one()
+        if not self.chain_pem:
+            return []
+        return x509.load_pem_x509_certificates(self.chain_pem.encode())
+
+    def _hocba_signer(self, pin):
+        """The pure-layer ``Signer`` for this certificate, opened with ``pin``."""
+        self.ensure_one()
+        if self.backend == "pkcs12":
+            blob = base64.b64decode(self.sudo().sealed_key or b"")
+            try:
+                key_pem = key_vault.unseal(blob, pin, self._hocba_key_binding())
+            except key_vault.WrongPin:
+                raise UserError(_("Wrong signing PIN for %(name)s.", name=self.name))
+            key = serialization.load_pem_private_key(key_pem, None)
+            return KeySigner(key, self._hocba_x509(), self._hocba_chain())
+        if self.backend == "pkcs11":
+            from ..lib import pkcs11_signer
+            try:
+                return pkcs11_signer.Pkcs11Signer(
+                    self.pkcs11_module, self.pkcs11_token_label, key_label=self.pkcs11_key_label,
+                    user_pin=pin, certificate=self._hocba_x509(), chain=self._hocba_chain())
+            except pkcs11_signer.TokenPinError:
+                raise UserError(_("Wrong PIN for the token of %(name)s.", name=self.name))
+            except pkcs11_signer.Pkcs11SignerError as exc:
+                raise UserError(_("The token of %(name)s cannot be used: %(why)s",
+                                  name=self.name, why=exc))
+        if self.backend == "csc":
+            return self._hocba_csc_signer()
+        raise UserError(_("No signing back end is configured for %(name)s.", name=self.name))
+
+    def _hocba_csc_signer(self):
+        from ..lib import csc_signer
+        account = self.sudo()
+        if not (account.csc_url and account.csc_credential):
+            raise UserError(_("Remote signing is not configured for %(name)s.", name=self.name))
+        try:
+            return csc_signer.CscSigner(
+                account.csc_url, account.csc_credential, username=account.csc_username or None,
+                password=account.csc_password or None, timeout=30)
+        except csc_signer.CscAuthError:
+            raise UserError(_("The remote signing service refused the account of %(name)s.",
+                              name=self.name))
+        except csc_signer.CscUnavailable:
+            raise UserError(_("The remote signing service cannot be reached: try again later."))
+        except csc_signer.CscError as exc:
+            raise UserError(_("Remote signing failed: %(why)s", why=exc))
+
+    @contextlib.contextmanager
+    def _hocba_session(self, pin, count):
+        """The signer, kept open for one batch of ``count`` signatures: one token
+        session, or one remote authorisation, with the PIN given here only."""
+        signer = self._hocba_signer(pin)
+        if self.backend == "csc":
+            from ..lib import csc_signer
+            try:
+                with signer.batch(count, pin=pin):
+                    yield signer
+            except csc_signer.CscAuthError:
+                raise UserError(_("Wrong PIN for the remote signing key of %(name)s.",
+                                  name=self.name))
+            except csc_signer.CscUnavailable:
+                raise UserError(_("The remote signing service cannot be reached: try again "
+                                  "later."))
+            except csc_signer.CscError as exc:
+                raise UserError(_("Remote signing failed: %(why)s", why=exc))
+        elif self.backend == "pkcs11":
+            with signer:
+                yield signer
+        else:
+            yield signer
+
+    # ---- Checks before a signature ----
+
+    def _hocba_refusal(self, user, tier, at=None):
+        """Why this certificate may not sign now for ``user`` in ``tier`` (a
+        translated sentence), or False."""
+        self.ensure_one()
+        if not self.certificate_pem:
+            return _("%(name)s holds no certificate yet.", name=self.name)
+        info = certificate_info.describe(self._hocba_x509())
+        problems = certificate_info.problems_for_signing(info, at=at, revoked=self.revoked)
+        messages = {
+            "not_yet_valid": _("The certificate %(name)s is not valid before %(date)s."),
+            "expired": _("The certificate %(name)s expired on %(date)s."),
+            "revoked": _("The certificate %(name)s has been revoked."),
+            "no_signing_usage": _("The certificate %(name)s does not allow signing (key usage)."),
+        }
+        for problem in problems:
+            date = info.not_before if problem == "not_yet_valid" else info.not_after
+            return messages[problem] % {"name": self.name, "date": date.strftime("%d/%m/%Y")}
+        if tier == signing_chain.SEAL:
+            if self.purpose != "seal":
+                return _("Only the school seal certificate signs as the school.")
+            if self.user_id and self.user_id != user:
+                return _("The seal certificate is operated by %(holder)s, not by you.",
+                         holder=self.user_id.name)
+            return False
+        if self.purpose != "personal" or self.user_id != user:
+            return _("The certificate %(name)s does not belong to you.", name=self.name)
+        if not user.has_group(TIER_GROUPS[tier]):
+            tiers = dict(self.env["hocba.signature"]._fields["tier"]._description_selection(self.env))
+            return _("You do not sign as %(tier)s.", tier=tiers[tier])
+        if not self.has_key:
+            return _("No signing key is stored for %(name)s.", name=self.name)
+        return False
+
+    @api.model
+    def _hocba_for(self, user, tier):
+        """The usable certificate ``user`` signs ``tier`` with (the newest)."""
+        domain = [("company_id", "=", self.env.company.id), ("active", "=", True)]
+        if tier == signing_chain.SEAL:
+            domain += [("purpose", "=", "seal")]
+        else:
+            domain += [("purpose", "=", "personal"), ("user_id", "=", user.id)]
+        return self.sudo().search(domain, order="not_after desc", limit=1)

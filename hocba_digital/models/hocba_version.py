@@ -1,0 +1,149 @@
+import base64
+import hashlib
+import uuid
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+
+class HocbaVersion(models.Model):
+    """One version of a transcript: what is being signed, then what was issued.
+
+    ``signing``: tiers are signing; ``issued``: every tier signed, the XML and
+    PDF are final and never change; ``superseded``: a correction issued a newer
+    version (this one still verifies, and says which replaced it).
+
+    Only the signing service writes a version; nobody deletes an issued one.
+    """
+
+    _name = "hocba.version"
+    _description = "Transcript version"
+    _inherit = ["mail.thread"]
+    _order = "transcript_id, number desc"
+    _check_company_auto = True
+    _rec_name = "document_id"
+
+    transcript_id = fields.Many2one("hocba.transcript", required=True, index=True,
+                                    ondelete="restrict")
+    student_id = fields.Many2one(related="transcript_id.student_id", store=True, index=True)
+    class_id = fields.Many2one(related="transcript_id.class_id", store=True, index=True)
+    year_id = fields.Many2one(related="transcript_id.year_id", store=True)
+    company_id = fields.Many2one(related="transcript_id.company_id", store=True, index=True)
+    number = fields.Integer(required=True, readonly=True)
+    document_id = fields.Char(required=True, readonly=True, index=True,
+                              default=lambda self: str(uuid.uuid4()))
+    created = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
+    replaces_id = fields.Many2one("hocba.version", readonly=True, string="Replaces")
+    replaced_by_id = fields.Many2one("hocba.version", readonly=True, string="Replaced by")
+    correction_reason = fields.Text(readonly=True)
+    state = fields.Selection(
+        [("signing", "Being signed"), ("issued", "Issued"), ("superseded", "Superseded")],
+        default="signing", required=True, readonly=True, index=True, tracking=True)
+    signature_ids = fields.One2many("hocba.signature", "version_id")
+    xml_file = fields.Binary(string="Signed XML", attachment=True, readonly=True, copy=False)
+    xml_filename = fields.Char(compute="_compute_filenames")
+    pdf_file = fields.Binary(string="Signed PDF", attachment=True, readonly=True, copy=False)
+    pdf_filename = fields.Char(compute="_compute_filenames")
+    xml_sha256 = fields.Char(readonly=True, copy=False)
+    pdf_sha256 = fields.Char(readonly=True, copy=False)
+    issued_at = fields.Datetime(readonly=True, copy=False)
+    signed_tiers = fields.Char(compute="_compute_signed_tiers")
+
+    _sql_constraints = [
+        ("number_uniq", "unique(transcript_id, number)", "This version number already exists."),
+        ("document_uniq", "unique(document_id)", "This document id already exists."),
+    ]
+
+    @api.depends("document_id", "number")
+    def _compute_display_name(self):
+        for version in self:
+            version.display_name = _("%(pupil)s - version %(n)s",
+                                     pupil=version.transcript_id.display_name, n=version.number)
+
+    @api.depends("number", "student_id", "year_id")
+    def _compute_filenames(self):
+        for version in self:
+            base = "hocba-%s-%s-v%s" % (
+                version.student_id.school_code or version.student_id.id,
+                version.year_id.name or "", version.number)
+            version.xml_filename = base + ".xml"
+            version.pdf_filename = base + ".pdf"
+
+    @api.depends("signature_ids.state", "signature_ids.tier")
+    def _compute_signed_tiers(self):
+        tiers = dict(self.env["hocba.signature"]._fields["tier"]._description_selection(self.env))
+        for version in self:
+            valid = version.signature_ids.filtered(lambda s: s.state == "valid")
+            names = []
+            for tier in ("subject_teacher", "homeroom_teacher", "principal", "seal"):
+                count = len(valid.filtered(lambda s, t=tier: s.tier == t))
+                if count:
+                    names.append("%s%s" % (tiers[tier], " ×%s" % count if count > 1 else ""))
+            version.signed_tiers = ", ".join(names)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.check_access("create")
+        if not self.env.context.get("hocba_signing_service"):
+            raise UserError(_("Versions are made by signing, not created by hand."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.check_access("write")
+        if not self.env.context.get("hocba_signing_service"):
+            raise UserError(_("A transcript version cannot be changed by hand."))
+        frozen = self.filtered(lambda v: v.state != "signing")
+        if frozen and set(vals) - {"state", "replaced_by_id"}:
+            raise UserError(_("An issued version never changes: request a correction to issue "
+                              "a new one."))
+        return super().write(vals)
+
+    def unlink(self):
+        self.check_access("unlink")
+        if self.filtered(lambda v: v.state != "signing") or not self.env.context.get(
+                "hocba_version_cleanup"):
+            raise UserError(_("A transcript version cannot be deleted."))
+        return super().unlink()
+
+    @staticmethod
+    def _hocba_sha256(data):
+        return hashlib.sha256(data or b"").hexdigest()
+
+    def _hocba_valid_signatures(self):
+        return self.signature_ids.filtered(lambda s: s.state == "valid")
+
+    def action_download_xml(self):
+        return self._hocba_download("xml_file", "xml_filename")
+
+    def action_download_pdf(self):
+        return self._hocba_download("pdf_file", "pdf_filename")
+
+    def _hocba_download(self, field, filename_field):
+        self.ensure_one()
+        if not self[field]:
+            raise UserError(_("This version has no such file yet."))
+        return {
+            "type": "ir.actions.act_url",
+            "url": "/web/content/hocba.version/%s/%s/%s?download=true" % (
+                self.id, field, self[filename_field]),
+            "target": "self",
+        }
+
+    def _hocba_issue(self):
+        """Every tier signed: the files become final, the version it replaces is
+        superseded (it keeps its files and still verifies)."""
+        self.ensure_one()
+        xml = base64.b64decode(self.xml_file or b"")
+        pdf = base64.b64decode(self.pdf_file or b"")
+        self.write({
+            "state": "issued", "issued_at": fields.Datetime.now(),
+            "xml_sha256": self._hocba_sha256(xml), "pdf_sha256": self._hocba_sha256(pdf) if pdf else False,
+        })
+        if self.replaces_id:
+            self.replaces_id.write({"state": "superseded", "replaced_by_id": self.id})
+        transcript = self.transcript_id.sudo()
+        if transcript.correction_state:
+            transcript.with_context(hocba_signing_service=True).write(
+                {"correction_state": False, "correction_reason": False})
+        transcript.message_post(body=_("Version %(n)s issued (XML SHA-256 %(sha)s).",
+                                       n=self.number, sha=self.xml_sha256))

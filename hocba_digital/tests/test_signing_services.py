@@ -1,0 +1,68 @@
+import shutil
+import subprocess
+import tempfile
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from ..lib import pades
+from ..lib.pki_responders import PkiSandbox
+from .signing_common import SigningCase
+
+
+@tagged("post_install", "-at_install")
+class TestSigningWithServices(SigningCase):
+    """The chain with a time-stamping authority and revocation services (a
+    sandbox on 127.0.0.1 that speaks OCSP, RFC 3161 and serves CRLs)."""
+
+    revocation_check = "require"
+
+    @classmethod
+    def build_pki(cls, people):
+        cls.sandbox = PkiSandbox.with_pki(people, prefix="TEST")
+        cls.sandbox.start()
+        cls.addClassCleanup(cls.sandbox.stop)
+        cls.env.company.sudo().hocba_tsa_url = "%s/tsa" % cls.sandbox.url
+        return cls.sandbox.pki
+
+    def setUp(self):
+        super().setUp()
+        self.sandbox.fault = None
+        self.sandbox.faults.clear()
+
+    def test_pades_b_t_and_b_lt_with_the_seal(self):
+        version = self.sign_all()
+        _xml, pdf = self.files(version)
+        report = pades.verify(pdf, self.roots())
+        self.assertTrue(report["verdict"], report)
+        self.assertTrue(all(s["timestamp"] for s in report["signatures"]), report["signatures"])
+        self.assertGreater(self.sandbox.counts["tsa"], 2)
+        self.assertIn(b"/DSS", pdf)  # the seal embeds the revocation data (B-LT)
+
+    def test_pdfsig_accepts_every_signature(self):
+        if not shutil.which("pdfsig"):
+            self.fail("pdfsig (poppler-utils) is not installed: see tools/apt-packages.txt")
+        _xml, pdf = self.files(self.sign_all())
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+            handle.write(pdf)
+            handle.flush()
+            out = subprocess.run(["pdfsig", handle.name], capture_output=True).stdout.decode()
+        self.assertEqual(out.count("Signature Validation: Signature is Valid."), 3, out)
+
+    @mute_logger("odoo.addons.hocba_digital.models.hocba_signing_service")
+    def test_revoked_certificate_is_refused(self):
+        self.sandbox.revoke(self.pki.people["subj"])
+        with self.assertRaises(UserError) as caught:
+            self.sign(self.subj)
+        self.assertIn("revoked", str(caught.exception))
+        self.assertFalse(self.transcript_a.version_ids)
+
+    @mute_logger("odoo.addons.hocba_digital.models.hocba_signing_service")
+    def test_unreachable_revocation_service(self):
+        self.sandbox.faults["crl"] = "500"
+        with self.assertRaises(UserError) as caught:
+            self.sign(self.subj)
+        self.assertIn("cannot be checked", str(caught.exception))
+        self.company.sudo().hocba_revocation_check = "soft"
+        self.assertEqual(self.sign(self.subj)["signed"], 1)
