@@ -12,6 +12,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 
@@ -39,6 +40,8 @@ def parse_args():
     p.add_argument("--repeat", type=int, default=5, help="runs of each raw primitive")
     p.add_argument("--tracemalloc", action="store_true",
                    help="trace Python allocations in the main stages too (slows them)")
+    p.add_argument("--top-queries", type=int, default=6,
+                   help="most frequent SQL statements to show per stage")
     p.add_argument("--keep", action="store_true", help="keep the database")
     args = p.parse_args()
     if not args.db.startswith("hocba_bench"):
@@ -92,7 +95,7 @@ def plan(env, users, batch):
                for part in chunks(sorted(ids), batch)]
     per_class = lambda uid, purpose: [(uid, purpose, part) for ids in by_class.values()  # noqa
                                       for part in chunks(ids, batch)]
-    return {
+    return homerooms, {
         "subject_teacher": subject,
         "homeroom_teacher": [(c.homeroom_user_id.id, "personal", part) for c in classes
                              for part in chunks(by_class[c.id], batch)],
@@ -101,14 +104,15 @@ def plan(env, users, batch):
     }
 
 
-def split_probe(calls, batch, probe):
+def split_probe(calls, batch, probe, skip=()):
     """Two fresh sets of ``probe`` transcripts: one signed ``batch`` at a time, one in a
     single call.  In the subject stage they are two specialists' (same work: one subject
-    block each); the principal, alone in his stage, gives a quarter of his each."""
+    block each, where a homeroom teacher signs several); the principal, alone in his
+    stage, gives a quarter of his transcripts to each."""
     mine = collections.defaultdict(list)
     for uid, purpose, ids in calls:
         mine[uid, purpose].extend(ids)
-    top = sorted(mine, key=lambda key: -len(mine[key]))[:2]
+    top = sorted((k for k in mine if k[0] not in skip), key=lambda k: -len(mine[k]))[:2]
     if len(top) == 2:
         (first, second), size = top, min(probe, len(mine[top[1]]))
         sets = mine[first][:size], mine[second][len(mine[second]) - size:]
@@ -133,27 +137,40 @@ def run(registry, calls, trace):
     import odoo.sql_db
     from odoo import SUPERUSER_ID, api
     before = signatures_by_tier(registry)
+    statements = collections.Counter()
+    threading.current_thread().query_hooks = [
+        lambda _cr, query, *_a: statements.update([" ".join(str(query).split())[:110]])]
     if trace:
         tracemalloc.start()
         tracemalloc.reset_peak()
-    seconds, queries, failed, transcripts = 0.0, 0, collections.Counter(), set()
+    seconds, cpu, queries, failed, transcripts = 0.0, 0.0, 0, collections.Counter(), set()
     for uid, purpose, ids in calls:
-        q0, t0 = odoo.sql_db.sql_counter, time.perf_counter()
+        q0, t0, c0 = odoo.sql_db.sql_counter, time.perf_counter(), cpu_seconds()
         with registry.cursor() as cr:
             result = api.Environment(cr, SUPERUSER_ID, {})["hocba.signing.service"].with_user(
                 uid).hocba_sign(ids, PIN, purpose)
         seconds += time.perf_counter() - t0
+        cpu += cpu_seconds() - c0
         queries += odoo.sql_db.sql_counter - q0
         transcripts.update(ids)
         for failure in result["failed"]:
             failed[failure["reason"].replace(failure["transcript"], "<t>")[:90]] += 1
+    threading.current_thread().query_hooks = []
     peak = tracemalloc.get_traced_memory()[1] if trace else None
     if trace:
         tracemalloc.stop()
     made = signatures_by_tier(registry) - before
-    return {"seconds": seconds, "queries": queries, "calls": calls, "failed": failed,
+    return {"seconds": seconds, "cpu": cpu, "queries": queries, "calls": calls, "failed": failed,
             "transcripts": len(transcripts), "made": made, "items": sum(made.values()),
-            "py_peak": peak, "rss": rss_mb()}
+            "py_peak": peak, "rss": rss_mb(),
+            "statements": statements}
+
+
+def cpu_seconds():
+    """CPU of this process and of its finished children (wkhtmltopdf): on a shared box
+    it moves less than wall time (PostgreSQL's own CPU is not in it)."""
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def rss_mb():
@@ -163,8 +180,9 @@ def rss_mb():
 
 # ---------------------------------------------------------------- raw primitives
 def documents(registry, pki):
-    """What the primitives work on, read once through the ORM (not timed): the XML as
-    the subject and homeroom tiers sign it, the transcript's own HTML, a sealed key."""
+    """What the primitives work on, read once through the ORM (not timed) once the
+    subjects are signed: the XML as the subject and homeroom tiers sign it, the HTML the
+    homeroom signature renders, a sealed key."""
     from odoo import SUPERUSER_ID, api
     from odoo.addons.hocba_digital.lib import xml_profile
     from odoo.addons.hocba_digital.lib.xades import KeySigner
@@ -175,8 +193,7 @@ def documents(registry, pki):
         valid = version._hocba_valid_signatures()
         subjects = valid.filtered(lambda s: s.tier == "subject_teacher")
         data = mapping._hocba_data(transcript, version, subjects)
-        xml = base64.b64decode(version.xml_file)
-        doc = dict(xml_profile.parse(xml), verify_url="https://bench.invalid/hocba/verify/x",
+        doc = dict(xml_profile.parse(xml_profile.build(data)), verify_url="https://bench.invalid/hocba/verify/x",
                    subject_signers={s.subject_id.code: s.signer_name for s in subjects})
         report = env.ref("hocba_digital.action_report_transcript_document")
         html, _kind = report._render_qweb_html(report.report_name, transcript.ids,
@@ -197,13 +214,13 @@ def documents(registry, pki):
         }
 
 
-def primitives(docs, repeat):
-    """Median wall time (ms) of each library call on the same documents, no ORM."""
+def primitives(docs):
+    """The library calls one signature makes, on the same documents, without the ORM."""
+    import io
     from pyhanko.pdf_utils.reader import PdfFileReader
     from odoo.addons.hocba_digital.lib import (html_pdf, key_vault, pades, signing_chain as sc,
                                                transcript_layout, xades, xml_profile)
     from odoo.addons.hocba_digital.lib.xml_profile_hocba_1_0 import NS_1_0
-    import io
     signer, now = docs["signer"], datetime.datetime.now(datetime.timezone.utc)
 
     def sign_xml(base, tier, subject=None, earlier=()):
@@ -229,17 +246,18 @@ def primitives(docs, repeat):
                                          location="bench"),
         "PIN unseal": lambda: key_vault.unseal(docs["sealed"], PIN, docs["binding"]),
     }
-    timings = {}
+    pages = int(PdfFileReader(io.BytesIO(pdf)).root["/Pages"]["/Count"])
+    return calls, pages, (len(base_home), len(pdf))
+
+
+def sample(calls, repeat, samples):
+    """``repeat`` timed runs (ms) of each call after one untimed (warm caches)."""
     for name, call in calls.items():
-        call()  # warm caches (schema, fonts) as the run itself did
-        runs = []
+        call()
         for _i in range(repeat):
             t0 = time.perf_counter()
             call()
-            runs.append((time.perf_counter() - t0) * 1000)
-        timings[name] = statistics.median(runs)
-    pages = int(PdfFileReader(io.BytesIO(pdf)).root["/Pages"]["/Count"])
-    return timings, pages, len(base_home), len(pdf)
+            samples[name].append((time.perf_counter() - t0) * 1000)
 
 
 # ---------------------------------------------------------------- report
@@ -255,43 +273,51 @@ RAW = {  # (the one primitive the ratio is against, the library work one item do
 }
 
 
-def report(args, stages, probes, timings, pages, sizes, setup, sanity):
-    print("\n== machine: %s CPUs, %.1f GiB RAM; %d pupils, batch %d ==" % (
+def report(args, stages, probes, samples, pages, sizes, setup, sanity):
+    timings = {name: statistics.median(runs) for name, runs in samples.items()}
+    git = lambda *a: subprocess.run(["git", "-C", REPO, *a], capture_output=True,  # noqa
+                                    text=True).stdout.strip()
+    print("\n== %d CPUs, %.1f GiB RAM, load average now %.1f; %d pupils, batch %d ==" % (
         os.cpu_count(), os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30,
-        args.pupils, args.batch))
+        os.getloadavg()[0], args.pupils, args.batch))
+    print("addon at commit %s, %d paths changed or new in the work tree" % (
+        git("rev-parse", "--short", "HEAD"), len(git("status", "--porcelain").splitlines())))
     print("setup: " + ", ".join("%s %.0f s" % kv for kv in setup.items()))
-    print("\nraw primitives (median of %d, ms; XML %d bytes, PDF %d bytes, %d page(s)):" % (
-        args.repeat, sizes[0], sizes[1], pages))
+    print("\nraw primitives, ms: median of %d runs after each stage (min-max); XML %d bytes,"
+          " PDF %d bytes, %d page(s)" % (args.repeat, sizes[0], sizes[1], pages))
     for name, ms in timings.items():
-        print("  %-16s %8.1f" % (name, ms))
-    print("\n%-17s %6s %6s %8s %9s %9s %6s %9s %6s %6s %7s" % (
-        "stage", "items", "trans", "total s", "ms/item", "raw ms", "ratio", "lib ms",
-        "ratio", "q/tr", "q/item"))
+        print("  %-15s %7.1f  (%.1f-%.1f)" % (name, ms, min(samples[name]), max(samples[name])))
+    head = ("stage", "items", "trans", "wall s", "cpu s", "ms/item", "raw ms", "xraw",
+            "lib ms", "xlib", "q/tr", "q/item")
+    line = "%-16s %6s %6s %7s %7s %8s %7s %5s %7s %5s %6s %6s"
+    print("\n" + line % head)
     for tier, s in stages.items():
-        raw = sum(timings[n] for n in RAW[tier][0])
-        lib = sum(timings[n] for n in RAW[tier][1])
+        raw, lib = (sum(timings[n] for n in names) for names in RAW[tier])
         per = 1000 * s["seconds"] / max(s["items"], 1)
-        print("%-17s %6d %6d %8.1f %9.1f %9.1f %6.1f %9.1f %6.1f %6.1f %7.1f" % (
-            tier, s["items"], s["transcripts"], s["seconds"], per, raw, per / raw, lib,
-            per / lib, s["queries"] / max(s["transcripts"], 1), s["queries"] / max(s["items"], 1)))
-    print("\npeak memory after each stage (ru_maxrss, MB; wkhtmltopdf = largest child):")
+        print(line % (tier, s["items"], s["transcripts"], "%.1f" % s["seconds"],
+                      "%.1f" % s["cpu"], "%.1f" % per, "%.1f" % raw, "%.1f" % (per / raw),
+                      "%.1f" % lib, "%.1f" % (per / lib),
+                      "%.1f" % (s["queries"] / max(s["transcripts"], 1)),
+                      "%.1f" % (s["queries"] / max(s["items"], 1))))
+    print("\npeak memory so far after each stage (ru_maxrss MB; wkhtmltopdf: largest child)")
     for tier, s in stages.items():
-        heap = " python heap peak %.0f MB" % (s["py_peak"] / 2 ** 20) if s["py_peak"] else ""
-        print("  %-17s odoo %6.0f  wkhtmltopdf %5.0f%s" % (tier, *s["rss"], heap))
-    print("\nbatch probe (fresh transcripts, same user, traced by tracemalloc):")
-    for tier, (small, large) in probes.items():
-        q = []
-        for s in (small, large):
-            batch = max(len(ids) for _u, _p, ids in s["calls"])
-            q.append(s["queries"] / max(s["transcripts"], 1))
-            print("  %-17s batch %3d: %4d transcripts %5d items %7.1f s %7.1f q/transcript"
-                  "  heap peak %5.0f MB" % (tier, batch, s["transcripts"], s["items"],
-                                           s["seconds"], q[-1], s["py_peak"] / 2 ** 20))
-        grows = q[1] > q[0] * 1.05 + 0.5
-        print("  %-17s -> %s" % ("", "GROWS with batch size" if grows else
-                                 "does not grow with batch size (%.2fx)" % (q[1] / q[0])))
-    runs = [(t, s) for t, s in stages.items()] + [
-        (t + " probe", s) for t, pair in probes.items() for s in pair]
+        heap = ", python heap peak %.0f MB" % (s["py_peak"] / 2 ** 20) if s["py_peak"] else ""
+        print("  %-16s odoo %5.0f, wkhtmltopdf %4.0f%s" % (tier, *s["rss"], heap))
+    print("\nbatch probe: fresh transcripts, one call per batch, under tracemalloc")
+    for tier, pair in probes.items():
+        q = [s["queries"] / max(s["transcripts"], 1) for s in pair]
+        for s, per in zip(pair, q):
+            print("  %-16s batch %3d: %4d transcripts, %4d items, %6.1f s, %5.1f queries"
+                  "/transcript, heap peak %4.0f MB" % (
+                      tier, max(len(ids) for _u, _p, ids in s["calls"]), s["transcripts"],
+                      s["items"], s["seconds"], per, s["py_peak"] / 2 ** 20))
+        print("  %-16s -> %s (x%.2f)" % ("", "GROWS with the batch" if q[1] > q[0] * 1.05 + 0.5
+                                         else "does not grow with the batch", q[1] / q[0]))
+    for tier, s in stages.items():
+        print("\nmost frequent statements in %s (count per transcript):" % tier)
+        for statement, n in s["statements"].most_common(args.top_queries):
+            print("  %5.1f  %s" % (n / max(s["transcripts"], 1), statement))
+    runs = list(stages.items()) + [(t + " probe", s) for t, pair in probes.items() for s in pair]
     for tier, s in runs:
         for reason, n in s["failed"].most_common():
             print("refused in %s: %d x %s" % (tier, n, reason))
@@ -323,17 +349,19 @@ def main():
             t0 = time.perf_counter()
             pki = register_certificates(env, users)
             setup["certificates"] = time.perf_counter() - t0
-            calls = plan(env, users, args.batch)
-        stages, probes = {}, {}
+            homerooms, calls = plan(env, users, args.batch)
+        stages, probes, samples = {}, {}, collections.defaultdict(list)
         for tier in TIERS:
             if tier in ("subject_teacher", "principal"):
-                small, large, calls[tier] = split_probe(calls[tier], args.batch, args.probe)
+                small, large, calls[tier] = split_probe(calls[tier], args.batch, args.probe,
+                                                        homerooms)
                 probes[tier] = (run(registry, small, True), run(registry, large, True))
             stages[tier] = run(registry, calls[tier], args.tracemalloc)
             print("%s: %d signatures in %.0f s" % (tier, stages[tier]["items"],
                                                     stages[tier]["seconds"]), flush=True)
-        docs = documents(registry, pki)
-        timings, pages, *sizes = primitives(docs, args.repeat)
+            if tier == "subject_teacher":  # the documents exist from here on
+                raw, pages, sizes = primitives(documents(registry, pki))
+            sample(raw, args.repeat, samples)  # once per stage: the box's load varies
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             issued = env["hocba.version"].search([("state", "=", "issued")])
@@ -342,7 +370,7 @@ def main():
             sanity = "%d of %d transcripts issued; PAdES verdict of %s: %s" % (
                 len(issued), env["hocba.transcript"].search_count([]), issued[:1].display_name,
                 verdict["verdict"])
-        report(args, stages, probes, timings, pages, sizes, setup, sanity)
+        report(args, stages, probes, samples, pages, sizes, setup, sanity)
     finally:
         Registry.delete(args.db)
         if not args.keep:

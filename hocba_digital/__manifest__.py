@@ -21,6 +21,7 @@
         "security/hocba_security.xml",
         "security/hocba_signing_security.xml",
         "data/school_subject_data.xml",
+        "data/hocba_activity_data.xml",
         "views/school_year_views.xml",
         "views/school_subject_views.xml",
         "views/school_student_views.xml",

@@ -282,6 +282,8 @@ async def async_sign(pdf_bytes, field_name, signer, *, reason, location, timesta
         field_name=field_name, reason=reason, location=location, md_algorithm=md_algorithm,
         subfilter=hk_fields.SigSeedSubFilter.PADES,
         embed_validation_info=bool(embed_revocation), validation_context=validation_context,
+        # the pre-made lock says "no changes": ask for the same, not FILL_FORMS
+        docmdp_permissions=hk_fields.MDPPerm.NO_CHANGES if lock else hk_fields.MDPPerm.FILL_FORMS,
     )
     pdf_signer = hk_signers.PdfSigner(
         meta, signer=hanko_signer(signer),

@@ -21,3 +21,5 @@ from . import hocba_version
 from . import hocba_xml_mapping
 from . import hocba_transcript_signing
 from . import hocba_signing_service
+from . import hocba_demo_pki
+from . import school_class_signing

@@ -134,6 +134,7 @@ class HocbaEntrySheet(models.Model):
         sheets_sudo = self.sudo()  # the teacher was checked above; state is not theirs to write
         sheets_sudo.write({"state": "submitted"})
         sheets_sudo.activity_feedback(["mail.mail_activity_data_todo"])
+        self.filtered(lambda s: s.period == "end_year").class_id._hocba_plan_signing_activities()
         return True
 
     def action_send_back(self, reason):

@@ -11,7 +11,7 @@ from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBack
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..lib import pades, pades_verify, pki_factory, signing_chain, transcript_layout, xades, xml_profile
+from ..lib import pades, pades_verify, pki_factory, signing_chain, transcript_layout, xades, xades_t, xml_profile
 from ..lib.xml_profile_hocba_1_0 import NS_1_0
 
 _logger = logging.getLogger(__name__)
@@ -116,6 +116,8 @@ class HocbaSigningService(models.AbstractModel):
         items = self._hocba_items(transcripts, user, purpose)
         with contextlib.ExitStack() as stack:
             self._hocba_run(items, user, purpose, pin, stack, result)
+        if result["signed"]:
+            transcripts.class_id._hocba_plan_signing_activities()
         result["remaining"] = len(self._hocba_open_items(transcripts, user, purpose))
         return result
 
@@ -196,6 +198,14 @@ class HocbaSigningService(models.AbstractModel):
             parent="{%s}Signatures" % NS_1_0, wrapper_tag="{%s}Signature" % NS_1_0,
             wrapper_id=wrapper, tier=tier, claimed_role=signing_chain.CLAIMED_ROLES[tier],
             signing_time=now)
+        tsa_url = transcript.company_id.sudo().hocba_tsa_url
+        if tsa_url:  # XAdES-T: the TSA vouches for the time of this signature
+            try:
+                signed = xades_t.add_signature_timestamp(signed, "%s-ds" % wrapper, tsa_url)
+            except xades_t.XadesTimestampError as exc:
+                raise SigningRefused(_("%(name)s: the time-stamping service failed (%(why)s); "
+                                       "nothing was signed.", name=transcript.display_name,
+                                       why=exc))
         content = self._hocba_ds_signature(signed, wrapper)
         signature = service.env["hocba.signature"].create({
             "version_id": version.id, "tier": tier, "subject_id": subject.id if subject else False,

@@ -163,6 +163,7 @@ class SchoolClass(models.Model):
                 raise UserError(_("Class %(name)s must be locked by the head of its subject "
                                   "group before approval.", name=school_class.name))
             school_class._hocba_set_review("approved", _("Approved for signing."))
+        self._hocba_plan_signing_activities()
         return True
 
     def action_return(self, reason):

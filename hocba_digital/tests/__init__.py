@@ -18,3 +18,6 @@ from . import test_transcript_document
 from . import test_signing_chain
 from . import test_verification
 from . import test_signing_services
+from . import test_demo_pki
+from . import test_xades_timestamp
+from . import test_signing_tours

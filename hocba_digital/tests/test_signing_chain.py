@@ -296,3 +296,23 @@ class TestSigningChain(SigningCase):
         form.action_verify()
         self.assertEqual(form.verdict, "invalid")
         self.assertIn("Problems found", form.report_html)
+
+    def test_activities_follow_the_chain(self):
+        activity_type = self.env.ref("hocba_digital.mail_activity_type_hocba_sign")
+
+        def waiting():
+            return self.class_a.activity_ids.filtered(
+                lambda a: a.activity_type_id == activity_type).user_id
+
+        # the sheets were submitted: both teachers of 3A are asked to sign
+        self.assertEqual(waiting(), self.subj | self.home)
+        self.sign(self.subj)
+        self.assertEqual(waiting(), self.home)
+        self.sign(self.home)
+        self.assertFalse(waiting())  # the class is not approved yet
+        self.approve()
+        self.assertIn(self.principal, waiting())
+        self.sign(self.principal)
+        self.assertEqual(waiting(), self.clerk)
+        self.sign(self.clerk, purpose="seal")
+        self.assertFalse(waiting())

@@ -6,7 +6,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..lib import pades
+from ..lib import pades, xades_t, xades_verify
 from ..lib.pki_responders import PkiSandbox
 from .signing_common import SigningCase
 
@@ -39,6 +39,12 @@ class TestSigningWithServices(SigningCase):
         self.assertTrue(all(s["timestamp"] for s in report["signatures"]), report["signatures"])
         self.assertGreater(self.sandbox.counts["tsa"], 2)
         self.assertIn(b"/DSS", pdf)  # the seal embeds the revocation data (B-LT)
+        # XAdES-T: every XML signature carries the TSA's token over its value
+        xml = self.files(version)[0]
+        stamps = xades_t.signature_timestamps(xml, self.roots())
+        self.assertEqual(len(stamps), len(xades_verify.signature_ids(xml)))
+        self.assertTrue(all(s["ok"] for s in stamps.values()), stamps)
+        self.assertTrue(all(r.ok for r in xades_verify.verify(xml, self.roots())))
 
     def test_pdfsig_accepts_every_signature(self):
         if not shutil.which("pdfsig"):
