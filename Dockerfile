@@ -4,6 +4,9 @@
 FROM odoo:18
 
 USER root
+# Vietnamese serif for the printed transcript
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-core fonts-freefont-ttf \
+    && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt /tmp/hocba-requirements.txt
 # The image's Python is Debian-managed (PEP 668), hence --break-system-packages.
 # Our pins (cryptography, pyOpenSSL, lxml, urllib3, qrcode ...) replace the

@@ -104,26 +104,23 @@ def plan(env, users, batch):
     }
 
 
-def split_probe(calls, batch, probe, skip=()):
-    """Two fresh sets of ``probe`` transcripts: one signed ``batch`` at a time, one in a
-    single call.  In the subject stage they are two specialists' (same work: one subject
-    block each, where a homeroom teacher signs several); the principal, alone in his
-    stage, gives a quarter of his transcripts to each."""
+def split_probe(calls, sets, batch, skip=()):
+    """Fresh sets of transcripts, ``[(batch size, count)]``, each signed one call per
+    batch, and the stage's calls without them.  In the subject stage each set is another
+    specialist's (same work: one subject block per transcript, where a homeroom teacher
+    signs several); the principal, alone in his stage, gives consecutive slices."""
     mine = collections.defaultdict(list)
     for uid, purpose, ids in calls:
         mine[uid, purpose].extend(ids)
-    top = sorted((k for k in mine if k[0] not in skip), key=lambda k: -len(mine[k]))[:2]
-    if len(top) == 2:
-        (first, second), size = top, min(probe, len(mine[top[1]]))
-        sets = mine[first][:size], mine[second][len(mine[second]) - size:]
-        rest = {first: mine[first][size:], second: mine[second][:len(mine[second]) - size]}
-    else:
-        first = second = top[0]
-        size = min(probe, len(mine[first]) // 4)
-        sets, rest = (mine[first][:size], mine[first][size:2 * size]), {first: mine[first][2 * size:]}
-    small = [(*first, part) for part in chunks(sets[0], batch)]
-    return small, [(*second, sets[1])], [c for c in calls if (c[0], c[1]) not in rest] + [
-        (*key, part) for key, ids in rest.items() for part in chunks(ids, batch)]
+    users = sorted((k for k in mine if k[0] not in skip), key=lambda k: -len(mine[k]))
+    users = users[:len(sets)] if len(users) >= len(sets) else users[:1] * len(sets)
+    taken, probes = collections.Counter(), []
+    for (size, count), key in zip(sets, users):
+        ids = mine[key][taken[key]:taken[key] + count]
+        taken[key] += count
+        probes.append([(*key, part) for part in chunks(ids, size)])
+    rest = [(*key, part) for key in taken for part in chunks(mine[key][taken[key]:], batch)]
+    return probes, [c for c in calls if (c[0], c[1]) not in taken] + rest
 
 
 def signatures_by_tier(registry):
@@ -304,20 +301,22 @@ def report(args, stages, probes, samples, pages, sizes, setup, sanity):
         heap = ", python heap peak %.0f MB" % (s["py_peak"] / 2 ** 20) if s["py_peak"] else ""
         print("  %-16s odoo %5.0f, wkhtmltopdf %4.0f%s" % (tier, *s["rss"], heap))
     print("\nbatch probe: fresh transcripts, one call per batch, under tracemalloc")
-    for tier, pair in probes.items():
-        q = [s["queries"] / max(s["transcripts"], 1) for s in pair]
-        for s, per in zip(pair, q):
+    for tier, runs in probes.items():
+        q = [s["queries"] / max(s["transcripts"], 1) for s in runs]
+        for s, per in zip(runs, q):
             print("  %-16s batch %3d: %4d transcripts, %4d items, %6.1f s, %5.1f queries"
                   "/transcript, heap peak %4.0f MB" % (
                       tier, max(len(ids) for _u, _p, ids in s["calls"]), s["transcripts"],
                       s["items"], s["seconds"], per, s["py_peak"] / 2 ** 20))
-        print("  %-16s -> %s (x%.2f)" % ("", "GROWS with the batch" if q[1] > q[0] * 1.05 + 0.5
-                                         else "does not grow with the batch", q[1] / q[0]))
+        print("  %-16s -> batch %d vs %d: %s (x%.2f)" % (
+            "", args.batch, max(len(ids) for _u, _p, ids in runs[2]["calls"]),
+            "GROWS with the batch" if q[2] > q[1] * 1.05 + 0.5 else "does not grow",
+            q[2] / q[1]))
     for tier, s in stages.items():
         print("\nmost frequent statements in %s (count per transcript):" % tier)
         for statement, n in s["statements"].most_common(args.top_queries):
             print("  %5.1f  %s" % (n / max(s["transcripts"], 1), statement))
-    runs = list(stages.items()) + [(t + " probe", s) for t, pair in probes.items() for s in pair]
+    runs = list(stages.items()) + [(t + " probe", s) for t, runs in probes.items() for s in runs]
     for tier, s in runs:
         for reason, n in s["failed"].most_common():
             print("refused in %s: %d x %s" % (tier, n, reason))
@@ -353,9 +352,12 @@ def main():
         stages, probes, samples = {}, {}, collections.defaultdict(list)
         for tier in TIERS:
             if tier in ("subject_teacher", "principal"):
-                small, large, calls[tier] = split_probe(calls[tier], args.batch, args.probe,
-                                                        homerooms)
-                probes[tier] = (run(registry, small, True), run(registry, large, True))
+                most = max(collections.Counter(u for u, _p, ids in calls[tier] for _t in ids)
+                           .values())
+                size = min(args.probe, most if tier == "subject_teacher" else most // 4)
+                sets = [(1, min(20, size // 2)), (args.batch, size), (size, size)]
+                sets, calls[tier] = split_probe(calls[tier], sets, args.batch, homerooms)
+                probes[tier] = [run(registry, probe, True) for probe in sets]
             stages[tier] = run(registry, calls[tier], args.tracemalloc)
             print("%s: %d signatures in %.0f s" % (tier, stages[tier]["items"],
                                                     stages[tier]["seconds"]), flush=True)

@@ -53,7 +53,7 @@ class HocbaCertificate(models.Model):
         [("pkcs12", "Key file (PKCS#12), sealed with the signing PIN"),
          ("pkcs11", "USB token or HSM (PKCS#11)"),
          ("csc", "Remote signing (CSC)")],
-        required=True, default="pkcs12", tracking=True)
+        string="Kind of key", required=True, default="pkcs12", tracking=True)
     certificate_pem = fields.Text(string="Certificate (PEM)", copy=False)
     chain_pem = fields.Text(string="Issuer chain (PEM)", copy=False)
     subject = fields.Char(readonly=True, copy=False)
@@ -64,8 +64,9 @@ class HocbaCertificate(models.Model):
     not_after = fields.Datetime(string="Valid until", readonly=True, copy=False, tracking=True)
     can_sign = fields.Boolean(string="Key usage allows signing", readonly=True, copy=False)
     revoked = fields.Boolean(readonly=True, copy=False, tracking=True)
-    revoked_at = fields.Datetime(readonly=True, copy=False)
-    sealed_key = fields.Binary(attachment=False, copy=False, groups="base.group_no_one")
+    revoked_at = fields.Datetime(string="Revoked on", readonly=True, copy=False)
+    sealed_key = fields.Binary(string="Sealed key", attachment=False, copy=False,
+                               groups="base.group_no_one")
     has_key = fields.Boolean(compute="_compute_has_key", string="Key stored")
     pkcs11_module = fields.Char(string="PKCS#11 library")
     pkcs11_token_label = fields.Char(string="Token label")
@@ -216,7 +217,7 @@ class HocbaCertificate(models.Model):
         if self.env.su or user.has_group("hocba_digital.group_hocba_it_officer"):
             return
         if self.user_id != user:
-            raise AccessError(_("Only the holder or the IT officer stores the key of %(name)s.",
+            raise AccessError(_("Only the holder or the IT officer can store the key of %(name)s.",
                                 name=self.name))
 
     def _hocba_key_binding(self):
@@ -258,7 +259,7 @@ class HocbaCertificate(models.Model):
                                   name=self.name, why=exc))
         if self.backend == "csc":
             return self._hocba_csc_signer()
-        raise UserError(_("No signing back end is configured for %(name)s.", name=self.name))
+        raise UserError(_("No kind of key is configured for %(name)s.", name=self.name))
 
     def _hocba_csc_signer(self):
         from ..lib import csc_signer
@@ -296,8 +297,15 @@ class HocbaCertificate(models.Model):
             except csc_signer.CscError as exc:
                 raise UserError(_("Remote signing failed: %(why)s", why=exc))
         elif self.backend == "pkcs11":
-            with signer:
-                yield signer
+            from ..lib import pkcs11_signer
+            try:
+                with signer:
+                    yield signer
+            except pkcs11_signer.TokenPinError:
+                raise UserError(_("Wrong PIN for the token of %(name)s.", name=self.name))
+            except pkcs11_signer.Pkcs11SignerError as exc:
+                raise UserError(_("The token of %(name)s cannot be used: %(why)s",
+                                  name=self.name, why=exc))
         else:
             yield signer
 
@@ -322,7 +330,7 @@ class HocbaCertificate(models.Model):
             return messages[problem] % {"name": self.name, "date": date.strftime("%d/%m/%Y")}
         if tier == signing_chain.SEAL:
             if self.purpose != "seal":
-                return _("Only the school seal certificate signs as the school.")
+                return _("Only the school seal certificate can sign as the school.")
             if self.user_id and self.user_id != user:
                 return _("The seal certificate is operated by %(holder)s, not by you.",
                          holder=self.user_id.name)

@@ -15,6 +15,7 @@ PARAM = "hocba_digital.demo_pki"
 DEMO_PIN = "246810"  # printed in the README: demo users sign with it
 ROUTE = "/hocba/demo-pki"
 SIGNED_CLASS = "5A"
+_CACHE = {}
 
 
 class HocbaDemoPki(models.AbstractModel):
@@ -40,7 +41,13 @@ class HocbaDemoPki(models.AbstractModel):
         blob = self.env["ir.config_parameter"].sudo().get_param(PARAM)
         if not blob:
             return None
-        return demo_pki_store.load(key_vault.unseal(base64.b64decode(blob), self._hocba_secret()))
+        # unsealing (scrypt) and parsing every key costs far more than answering
+        # one OCSP or time-stamp request: keep the last one per database
+        key = (self.env.cr.dbname, blob)
+        if _CACHE.get("key") != key:
+            _CACHE.update(key=key, pki=demo_pki_store.load(
+                key_vault.unseal(base64.b64decode(blob), self._hocba_secret())))
+        return _CACHE["pki"]
 
     @api.model
     def _hocba_store(self, pki):

@@ -25,19 +25,20 @@ class HocbaSignature(models.Model):
     tier = fields.Selection(TIER_SELECTION, required=True)
     sequence = fields.Integer(compute="_compute_sequence", store=True)
     subject_id = fields.Many2one("school.subject", index=True)
-    wrapper_id = fields.Char(string="XML Id", required=True)
+    wrapper_id = fields.Char(string="XML element", required=True)
     signer_user_id = fields.Many2one("res.users", string="Signed by", required=True)
     signer_name = fields.Char(required=True, help="Common name of the signing certificate.")
     certificate_id = fields.Many2one("hocba.certificate", required=True, ondelete="restrict")
-    signed_at = fields.Datetime(required=True)
+    signed_at = fields.Datetime(string="Signed on", required=True)
     content = fields.Text(string="ds:Signature", required=True)
     covered_digest = fields.Char(
-        help="SHA-256 of what the signature covers, canonicalised: tells a changed "
-             "subject without verifying the signature.")
+        string="Digest of the signed part",
+        help="SHA-256 of the signed subject block, canonicalised: shows that the results of "
+             "a school subject changed without verifying the signature.")
     state = fields.Selection(
         [("valid", "Valid"), ("invalidated", "Invalidated")], default="valid", required=True,
         index=True)
-    invalidated_reason = fields.Char()
+    invalidated_reason = fields.Char(string="Why invalidated")
 
     _sql_constraints = [
         ("one_valid_per_place", "EXCLUDE (version_id WITH =, wrapper_id WITH =) WHERE (state = 'valid')",

@@ -167,6 +167,13 @@ class HocbaSigningService(models.AbstractModel):
             raise SigningRefused(_("%(name)s is being signed by someone else right now: try "
                                    "again in a moment.", name=transcript.display_name))
 
+    @api.model
+    def _hocba_document(self, transcript, version):
+        """The XML of ``version`` with its valid signatures, as it stands now."""
+        mapping = self.env["hocba.xml.mapping"]
+        return xml_profile.build(mapping._hocba_data(
+            transcript, version, version._hocba_valid_signatures()))
+
     def _hocba_sign_item(self, transcript, tier, subject, certificate, signer, user):
         self._hocba_lock(transcript)
         transcript = transcript.sudo()
@@ -186,6 +193,9 @@ class HocbaSigningService(models.AbstractModel):
         else:
             base = base64.b64decode(version.xml_file)
         errors = xml_profile.validate(base)
+        if tier == signing_chain.SUBJECT:
+            # a subject teacher answers for their block: the rest may still be in progress
+            errors = [e for e in errors if e.path.startswith(self._hocba_subject_path(base, subject))]
         if errors:
             raise SigningRefused(_("%(name)s: the XML is not valid, nothing was signed:\n%(errors)s",
                                    name=transcript.display_name,
@@ -269,6 +279,15 @@ class HocbaSigningService(models.AbstractModel):
         })
         return self.env["report.hocba_digital.report_transcript_document"]._hocba_pdf(
             [data], transcript.ids)
+
+    @staticmethod
+    def _hocba_subject_path(document, subject):
+        """The error path prefix of ``subject``'s block, e.g. /HocBa/Data/Subjects/Subject[3]."""
+        root = xml_profile.safe_parse(document)
+        blocks = root.xpath("//*[local-name()='Subjects']/*[local-name()='Subject']")
+        ids = [block.get("Id") for block in blocks]
+        index = ids.index(signing_chain.subject_block_id(subject.code)) + 1
+        return "/HocBa/Data/Subjects/Subject[%d]" % index
 
     @staticmethod
     def _hocba_ds_signature(document, wrapper_id):

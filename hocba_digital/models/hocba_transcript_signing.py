@@ -22,7 +22,7 @@ class HocbaTranscript(models.Model):
          ("issued", "Issued"), ("correction", "Correction")],
         compute="_compute_current_version", string="Signing")
     correction_state = fields.Selection(
-        [("requested", "Correction requested"), ("open", "Open for correction")],
+        [("requested", "Correction requested"), ("open", "Being corrected")],
         readonly=True, copy=False, tracking=True)
     correction_reason = fields.Text(readonly=True, copy=False, tracking=True)
 
@@ -135,7 +135,8 @@ class HocbaTranscript(models.Model):
                     or user.has_group("hocba_digital.group_hocba_vice_principal")
                     or user.has_group("hocba_digital.group_hocba_clerk")):
                 raise AccessError(_("Only the homeroom teacher, the clerk or the school management "
-                                    "request a correction of %(name)s.", name=transcript.display_name))
+                                    "can request a correction of %(name)s.",
+                                    name=transcript.display_name))
             if not transcript.version_ids:
                 raise UserError(_("%(name)s has no signature yet: it can still be changed "
                                   "directly.", name=transcript.display_name))
@@ -158,7 +159,7 @@ class HocbaTranscript(models.Model):
         """The principal opens a requested correction: an issued version gets a
         successor in which the subject signatures still matching are kept."""
         if not self.env.user.has_group("hocba_digital.group_hocba_principal"):
-            raise AccessError(_("Only the principal opens a transcript for correction."))
+            raise AccessError(_("Only the principal can open a transcript for correction."))
         for transcript in self.sudo():
             if transcript.correction_state != "requested":
                 raise UserError(_("Nobody asked for a correction of %(name)s.",

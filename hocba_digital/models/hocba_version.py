@@ -32,22 +32,23 @@ class HocbaVersion(models.Model):
     number = fields.Integer(required=True, readonly=True)
     document_id = fields.Char(required=True, readonly=True, index=True,
                               default=lambda self: str(uuid.uuid4()))
-    created = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
+    created = fields.Datetime(string="Created on", required=True, readonly=True,
+                              default=fields.Datetime.now)
     replaces_id = fields.Many2one("hocba.version", readonly=True, string="Replaces")
     replaced_by_id = fields.Many2one("hocba.version", readonly=True, string="Replaced by")
     correction_reason = fields.Text(readonly=True)
     state = fields.Selection(
         [("signing", "Being signed"), ("issued", "Issued"), ("superseded", "Superseded")],
         default="signing", required=True, readonly=True, index=True, tracking=True)
-    signature_ids = fields.One2many("hocba.signature", "version_id")
+    signature_ids = fields.One2many("hocba.signature", "version_id", string="Signatures")
     xml_file = fields.Binary(string="Signed XML", attachment=True, readonly=True, copy=False)
-    xml_filename = fields.Char(compute="_compute_filenames")
+    xml_filename = fields.Char(string="XML file name", compute="_compute_filenames")
     pdf_file = fields.Binary(string="Signed PDF", attachment=True, readonly=True, copy=False)
-    pdf_filename = fields.Char(compute="_compute_filenames")
-    xml_sha256 = fields.Char(readonly=True, copy=False)
-    pdf_sha256 = fields.Char(readonly=True, copy=False)
-    issued_at = fields.Datetime(readonly=True, copy=False)
-    signed_tiers = fields.Char(compute="_compute_signed_tiers")
+    pdf_filename = fields.Char(string="PDF file name", compute="_compute_filenames")
+    xml_sha256 = fields.Char(string="XML SHA-256", readonly=True, copy=False)
+    pdf_sha256 = fields.Char(string="PDF SHA-256", readonly=True, copy=False)
+    issued_at = fields.Datetime(string="Issued on", readonly=True, copy=False)
+    signed_tiers = fields.Char(string="Signed by", compute="_compute_signed_tiers")
 
     _sql_constraints = [
         ("number_uniq", "unique(transcript_id, number)", "This version number already exists."),

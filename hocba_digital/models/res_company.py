@@ -24,7 +24,7 @@ class ResCompany(models.Model):
         help="RFC 3161 time-stamping authority. With it, PDF signatures are PAdES B-T and the "
              "seal's signature carries the revocation data (B-LT).")
     hocba_revocation_check = fields.Selection(
-        [("require", "Refuse to sign when the status cannot be checked"),
+        [("require", "Refuse to sign when the revocation status cannot be checked"),
          ("soft", "Sign when the revocation service cannot be reached"),
          ("off", "Do not check (tests and training only)")],
         string="Revocation check before signing", default="require",

@@ -21,3 +21,4 @@ from . import test_signing_services
 from . import test_demo_pki
 from . import test_xades_timestamp
 from . import test_signing_tours
+from . import test_signing_backends

@@ -316,3 +316,14 @@ class TestSigningChain(SigningCase):
         self.assertEqual(waiting(), self.clerk)
         self.sign(self.clerk, purpose="seal")
         self.assertFalse(waiting())
+
+    def test_subject_teacher_signs_before_the_homeroom_part_is_done(self):
+        self.sheet_home_a.sudo().state = "draft"
+        self.traits_a.with_user(self.home).level_yeu_nuoc = False
+        self.assertFalse(self.transcript_a.result)
+        result = self.sign(self.subj)
+        self.assertEqual((result["signed"], result["failed"]), (1, []))
+        # the homeroom teacher's own subjects too, but not their homeroom signature
+        result = self.sign(self.home)
+        self.assertEqual(self.transcript_a.signing_state, "subjects")
+        self.assertIn("qualities and competencies", result["failed"][-1]["reason"])

@@ -34,6 +34,21 @@ export class HocbaSignDialog extends Component {
         return this.transcriptIds.length;
     }
 
+    get introText() {
+        return _t(
+            "%s transcripts selected. Every part of them that is yours to sign and ready is signed with your certificate, in the order of the chain.",
+            this.total
+        );
+    }
+
+    get progressText() {
+        return _t("%s of %s transcripts processed, %s signatures made.", this.state.done, this.total, this.state.signed);
+    }
+
+    get remainingText() {
+        return _t("Still waiting for your signature: %s.", this.state.remaining);
+    }
+
     async sign() {
         if (!this.state.pin) {
             this.state.error = _t("Type your signing PIN.");

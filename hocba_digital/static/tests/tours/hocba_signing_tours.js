@@ -15,7 +15,7 @@ function signSteps(pin, purpose) {
         { trigger: ".o_hocba_sign_dialog .o_hocba_sign_button", run: "click" },
         {
             content: "The run is over and something was signed",
-            trigger: ".o_hocba_sign_dialog:contains('still pending for you'):not(:has(.alert-danger))",
+            trigger: ".o_hocba_sign_dialog:has(.o_hocba_sign_finished):not(:has(.alert-danger))",
         },
         { trigger: ".o_hocba_sign_dialog .btn-secondary", run: "click" },
         { trigger: ".o_list_view" },

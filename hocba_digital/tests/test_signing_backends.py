@@ -1,0 +1,104 @@
+import os
+import shutil
+import tempfile
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from ..lib import pkcs11_signer as p11, xades_verify
+from ..lib.csc_sandbox import CscSandbox
+from .signing_common import PIN, SigningCase
+
+TOKEN_PIN = "852963"
+
+
+@tagged("post_install", "-at_install")
+class TestSigningBackends(SigningCase):
+    """The same signing run with the English teacher's key on a PKCS#11 token
+    (SoftHSM2) and on a CSC remote-signing service (a sandbox on 127.0.0.1)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tmp = tempfile.mkdtemp(prefix="hocba-backends-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        issued = cls.pki.people["subj"]
+        # token
+        cls.module = p11.find_softhsm_module()
+        old_conf = os.environ.get("SOFTHSM2_CONF")
+
+        def restore():
+            p11.finalize_module(cls.module)
+            if old_conf is None:
+                os.environ.pop("SOFTHSM2_CONF", None)
+            else:
+                os.environ["SOFTHSM2_CONF"] = old_conf
+
+        cls.addClassCleanup(restore)
+        os.environ["SOFTHSM2_CONF"] = p11.write_softhsm_conf(cls.tmp)
+        p11.reload_module(cls.module)
+        p11.load_into_softhsm(cls.module, "GV-TOKEN", "11223344", TOKEN_PIN, "gv-key",
+                              issued.key, issued.cert)
+        # remote signing
+        cls.csc = CscSandbox()
+        cls.csc.add_user("gv.hoa", "mat-khau-dich-vu")
+        cls.csc.add_issued("cred-hoa", issued, [cls.pki.intermediate.cert], owner="gv.hoa",
+                           pin=TOKEN_PIN)
+        cls.csc.start()
+        cls.addClassCleanup(cls.csc.stop)
+
+    def use(self, backend):
+        values = {"backend": backend}
+        if backend == "pkcs11":
+            values.update(pkcs11_module=self.module, pkcs11_token_label="GV-TOKEN",
+                          pkcs11_key_label="gv-key")
+        else:
+            values.update(csc_url=self.csc.service_url, csc_credential="cred-hoa",
+                          csc_username="gv.hoa", csc_password="mat-khau-dich-vu")
+        self.certs["subj"].with_user(self.users["it_officer"]).write(values)
+
+    def assert_signed_by_the_teacher(self):
+        version = self.transcript_a.current_version_id
+        signature = version.signature_ids
+        self.assertEqual(signature.signer_name, "Lê Thị Hoa")
+        # the lone subject signature verifies inside the document it was made in
+        xml = self.env["hocba.signing.service"]._hocba_document(self.transcript_a, version)
+        report = next(r for r in xades_verify.verify(xml, self.roots())
+                      if r.wrapper_id == "sig-subject-NN1")
+        self.assertTrue(report.ok, report.errors)
+
+    def test_token(self):
+        self.use("pkcs11")
+        self.assertEqual(self.sign(self.subj, pin=TOKEN_PIN)["signed"], 1)
+        self.assert_signed_by_the_teacher()
+
+    @mute_logger("odoo.addons.hocba_digital.lib.pkcs11_signer")
+    def test_token_wrong_pin(self):
+        self.use("pkcs11")
+        with self.assertRaises(UserError) as caught:
+            self.sign(self.subj, pin="000111")
+        self.assertIn("Wrong PIN", str(caught.exception))
+        self.assertNotIn("000111", str(caught.exception))
+        self.assertFalse(self.transcript_a.version_ids)
+
+    def test_remote_signing(self):
+        self.use("csc")
+        self.csc.reset_counters()
+        self.assertEqual(self.sign(self.subj, pin=TOKEN_PIN)["signed"], 1)
+        self.assertEqual(self.csc.count("credentials/authorize"), 1)
+        self.assert_signed_by_the_teacher()
+
+    @mute_logger("odoo.addons.hocba_digital.lib.csc_signer")
+    def test_remote_signing_refusals(self):
+        self.use("csc")
+        with self.assertRaises(UserError) as caught:
+            self.sign(self.subj, pin=PIN)
+        self.assertIn("Wrong PIN", str(caught.exception))
+        self.assertNotIn(PIN, str(caught.exception))
+        self.csc.fault("error500", times=10)
+        with self.assertRaises(UserError) as caught:
+            self.sign(self.subj, pin=TOKEN_PIN)
+        self.assertIn("cannot be reached", str(caught.exception))
+        self.csc.clear_faults()
+        self.assertFalse(self.transcript_a.version_ids)
