@@ -21,8 +21,10 @@
         "security/ir.model.access.csv",
         "security/hocba_security.xml",
         "security/hocba_signing_security.xml",
+        "security/hocba_portal_security.xml",
         "data/school_subject_data.xml",
         "data/hocba_activity_data.xml",
+        "data/hocba_mail_templates.xml",
         "views/school_year_views.xml",
         "views/school_subject_views.xml",
         "views/school_student_views.xml",
@@ -38,12 +40,18 @@
         "views/res_company_views.xml",
         "views/res_partner_views.xml",
         "views/hocba_signing_views.xml",
+        "views/hocba_access_log_views.xml",
+        "views/hocba_verify_templates.xml",
+        "views/hocba_portal_templates.xml",
         "views/hocba_menus.xml",
         "report/hocba_transcript_document.xml",
     ],
     "assets": {
         "web.assets_backend": [
             "hocba_digital/static/src/**/*",
+        ],
+        "web.assets_frontend": [
+            "hocba_digital/static/src/portal/**/*",
         ],
         "web.assets_tests": [
             "hocba_digital/static/tests/tours/*.js",

@@ -23,3 +23,4 @@ from . import hocba_transcript_signing
 from . import hocba_signing_service
 from . import hocba_demo_pki
 from . import school_class_signing
+from . import hocba_access_log

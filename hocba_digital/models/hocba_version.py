@@ -32,7 +32,7 @@ class HocbaVersion(models.Model):
     number = fields.Integer(required=True, readonly=True)
     document_id = fields.Char(required=True, readonly=True, index=True,
                               default=lambda self: str(uuid.uuid4()))
-    created = fields.Datetime(string="Created on", required=True, readonly=True,
+    created = fields.Datetime(string="Generated on", required=True, readonly=True,
                               default=fields.Datetime.now)
     replaces_id = fields.Many2one("hocba.version", readonly=True, string="Replaces")
     replaced_by_id = fields.Many2one("hocba.version", readonly=True, string="Replaced by")
