@@ -48,7 +48,8 @@
     ],
     "assets": {
         "web.assets_backend": [
-            "hocba_digital/static/src/**/*",
+            "hocba_digital/static/src/sign_dialog/*",
+            "hocba_digital/static/src/key_dialog/*",
         ],
         "web.assets_frontend": [
             "hocba_digital/static/src/portal/**/*",

@@ -1,1 +1,3 @@
 from . import demo_pki
+from . import portal
+from . import verify

@@ -39,6 +39,7 @@ The ``async_*`` variants are the primary implementation.
 
 import asyncio
 import concurrent.futures
+import logging
 import os
 import weakref
 from io import BytesIO
@@ -130,11 +131,13 @@ def _timestamper(url):
 def stamp_style():
     """Visible stamp: signer CN + time.
 
-    With FreeSans when pyHanko's OpenType support (uharfbuzz) is installed:
-    it renders Vietnamese.  Otherwise pyHanko's built-in Courier, where
+    With FreeSans through pyHanko's OpenType support (uharfbuzz, pinned): it
+    renders Vietnamese.  Without uharfbuzz, pyHanko's built-in Courier, where
     characters outside its simple encoding are dropped / replaced: the stamp is
     only a picture, the signer's identity is in the certificate.
     """
+    # fontTools reports every table it cannot subset (FFTM): not a problem
+    logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
     if not _STAMP_STYLE:
         from pyhanko import stamp
 

@@ -22,7 +22,7 @@ class HocbaAccessLog(models.Model):
                                  default=lambda self: self.env.company)
     user_id = fields.Many2one("res.users", string="By", readonly=True,
                               default=lambda self: self.env.user)
-    remote_addr = fields.Char(string="From address", readonly=True)
+    remote_addr = fields.Char(string="IP address", readonly=True)
     verdict = fields.Char(readonly=True)
     file_sha256 = fields.Char(string="File SHA-256", readonly=True)
     note = fields.Char(readonly=True)
@@ -38,4 +38,5 @@ class HocbaAccessLog(models.Model):
         })
 
     def write(self, vals):
+        self.check_access("write")
         raise UserError(_("The register cannot be changed."))

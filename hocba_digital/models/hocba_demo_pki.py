@@ -111,6 +111,10 @@ class HocbaDemoPki(models.AbstractModel):
                 f"{MODULE}.demo_school_year_current").id)], limit=1)
         if not school_class:
             return
+        # the signed XML names subjects and traits in Vietnamese: load the
+        # module's Vietnamese terms now, not at the end of the installation
+        self.env["ir.module.module"].sudo().search(
+            [("name", "=", MODULE)])._update_translations(filter_lang=["vi_VN"])
         self.env["hocba.demo.loader"]._demo_fill(school_class.sheet_ids)
         transcripts = school_class.transcript_ids
         Service = self.env["hocba.signing.service"]

@@ -1,9 +1,12 @@
 import base64
 import hashlib
+import logging
 import uuid
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+
+_logger = logging.getLogger(__name__)
 
 
 class HocbaVersion(models.Model):
@@ -18,7 +21,7 @@ class HocbaVersion(models.Model):
 
     _name = "hocba.version"
     _description = "Transcript version"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "portal.mixin"]
     _order = "transcript_id, number desc"
     _check_company_auto = True
     _rec_name = "document_id"
@@ -54,6 +57,48 @@ class HocbaVersion(models.Model):
         ("number_uniq", "unique(transcript_id, number)", "This version number already exists."),
         ("document_uniq", "unique(document_id)", "This document id already exists."),
     ]
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for version in self:
+            version.access_url = "/my/hocba/%s" % version.id
+
+    def _portal_ensure_token(self):
+        """An issued version never changes through ``write``: its portal token
+        is set once, directly (it is not part of the signed content)."""
+        self.ensure_one()
+        if not self.sudo().access_token:
+            self.env.cr.execute(
+                "UPDATE hocba_version SET access_token = %s WHERE id = %s AND access_token IS NULL",
+                [str(uuid.uuid4()), self.id])
+            self.invalidate_recordset(["access_token"])
+        return self.sudo().access_token
+
+    def _hocba_portal_notify_guardians(self):
+        """Tell the pupil's guardians that a transcript was issued, with a link
+        to it.  A guardian without an email address is left out (they still
+        see it on the portal); a mail that cannot be sent never stops issuing."""
+        self.ensure_one()
+        guardians = self.sudo().student_id.guardian_ids.filtered(lambda p: p.email)
+        if not guardians:
+            return
+        version = self.sudo()
+        version._portal_ensure_token()
+        template = self.env.ref("hocba_digital.mail_template_hocba_version_issued",
+                                raise_if_not_found=False)
+        try:
+            with self.env.cr.savepoint():
+                if template:
+                    version.message_post_with_source(
+                        template, subtype_xmlid="mail.mt_comment", partner_ids=guardians.ids,
+                        email_layout_xmlid="mail.mail_notification_light")
+                else:
+                    version.message_post(
+                        body=_("The transcript of %(pupil)s was issued.",
+                               pupil=version.student_id.name),
+                        subtype_xmlid="mail.mt_comment", partner_ids=guardians.ids)
+        except Exception:  # noqa: BLE001 - issuing must not fail on a notification
+            _logger.exception("Could not notify the guardians of version %s", self.id)
 
     @api.depends("document_id", "number")
     def _compute_display_name(self):
@@ -148,3 +193,4 @@ class HocbaVersion(models.Model):
                 {"correction_state": False, "correction_reason": False})
         transcript.message_post(body=_("Version %(n)s issued (XML SHA-256 %(sha)s).",
                                        n=self.number, sha=self.xml_sha256))
+        self._hocba_portal_notify_guardians()

@@ -22,3 +22,5 @@ from . import test_demo_pki
 from . import test_xades_timestamp
 from . import test_signing_tours
 from . import test_signing_backends
+from . import test_parent_portal
+from . import test_public_verify

@@ -104,6 +104,10 @@ POLICY = [
     ("hocba.signature", "signature_b", "signer_name",
      {"read": {"vice_principal", "principal", "it_officer", "clerk"},
       "write": set(), "create": set(), "unlink": set()}),
+    # The register is written by the code only.
+    ("hocba.access.log", "access_log", "note",
+     {"read": {"vice_principal", "principal", "it_officer", "clerk"},
+      "write": set(), "create": set(), "unlink": set()}),
 ]
 
 
@@ -124,6 +128,7 @@ class TestAccessMatrix(HocbaCase):
             "certificate_pem": pki.people["subj"].cert_pem.decode()})
         cls.certificate_seal = Certificate.create({
             "purpose": "seal", "certificate_pem": pki.seal.cert_pem.decode()})
+        cls.access_log = cls.env["hocba.access.log"]._hocba_log("verify", note="test")
         service = cls.env(context={"hocba_signing_service": True})
         for key, transcript in (("a", cls.transcript_a), ("b", cls.transcript_b)):
             version = transcript._hocba_new_version()
@@ -150,6 +155,7 @@ class TestAccessMatrix(HocbaCase):
             "pkcs11_key_label": "khoa-2",
             "number": 9,
             "signer_name": "Người khác",
+            "note": "Sửa",
         }[field]
 
     def _create_values(self, model):
@@ -179,6 +185,7 @@ class TestAccessMatrix(HocbaCase):
             "hocba.trait.assessment": {"transcript_id": self.transcript_b.id,
                                        "period": "end_year"},
             "hocba.certificate": {"purpose": "seal"},
+            "hocba.access.log": {"kind": "verify"},
             "hocba.version": {"transcript_id": self.transcript_b.id, "number": 5},
             "hocba.signature": {"version_id": self.version_b.id, "tier": "principal",
                                 "wrapper_id": "sig-principal",

@@ -327,3 +327,14 @@ class TestSigningChain(SigningCase):
         result = self.sign(self.home)
         self.assertEqual(self.transcript_a.signing_state, "subjects")
         self.assertIn("qualities and competencies", result["failed"][-1]["reason"])
+
+    def test_signing_settings_belong_to_the_it_officer(self):
+        Settings = self.env["hocba.signing.settings"]
+        form = Settings.with_user(self.users["it_officer"]).create({"tsa_url": "https://tsa.test/tsa"})
+        self.assertEqual(form.trusted_roots_pem, self.pki.root_pem.decode())
+        form.revocation_check = "soft"
+        form.action_save()
+        self.assertEqual(self.company.sudo().hocba_tsa_url, "https://tsa.test/tsa")
+        self.assertEqual(self.company.sudo().hocba_revocation_check, "soft")
+        with self.assertRaises(AccessError):
+            Settings.with_user(self.principal).create({"tsa_url": "x"})

@@ -49,12 +49,23 @@ class TestSigningWithServices(SigningCase):
     def test_pdfsig_accepts_every_signature(self):
         if not shutil.which("pdfsig"):
             self.fail("pdfsig (poppler-utils) is not installed: see tools/apt-packages.txt")
+        if not shutil.which("certutil"):
+            self.fail("certutil (libnss3-tools) is not installed: see tools/apt-packages.txt")
         _xml, pdf = self.files(self.sign_all())
-        with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
-            handle.write(pdf)
-            handle.flush()
-            out = subprocess.run(["pdfsig", handle.name], capture_output=True).stdout.decode()
+        with tempfile.TemporaryDirectory() as tmp:
+            # an NSS database trusting the test root; the OCSP responder named
+            # in the certificates (the sandbox) answers pdfsig's online check
+            nss = "sql:%s" % tmp
+            subprocess.run(["certutil", "-N", "-d", nss, "--empty-password"], check=True)
+            root = "%s/root.pem" % tmp
+            open(root, "wb").write(self.pki.root_pem)
+            subprocess.run(["certutil", "-A", "-d", nss, "-n", "test-root", "-t", "C,C,C",
+                            "-a", "-i", root], check=True)
+            path = "%s/transcript.pdf" % tmp
+            open(path, "wb").write(pdf)
+            out = subprocess.run(["pdfsig", "-nssdir", nss, path], capture_output=True).stdout.decode()
         self.assertEqual(out.count("Signature Validation: Signature is Valid."), 3, out)
+        self.assertEqual(out.count("Certificate Validation: Certificate is Trusted."), 3, out)
 
     @mute_logger("odoo.addons.hocba_digital.models.hocba_signing_service")
     def test_revoked_certificate_is_refused(self):

@@ -1,0 +1,147 @@
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from ..lib import pades, xades_verify
+from .signing_common import SigningCase
+
+
+@tagged("post_install", "-at_install")
+class TestParentPortal(HttpCase, SigningCase):
+    """A parent reads and downloads the issued transcripts of their own
+    children on the portal (/my/hocba), and only those."""
+
+    browser_size = "360x740"  # a phone
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.parent = cls.users["parent"]
+        cls.guardian.email = "t_parent@example.com"
+        cls.other_parent = new_test_user(
+            cls.env, login="t_other_parent", groups="base.group_portal",
+            name="Other parent", email="t_other_parent@example.com")
+        cls.student_b.guardian_ids = [(6, 0, cls.other_parent.partner_id.ids)]
+
+    def get(self, url, **kw):
+        return self.url_open(url, allow_redirects=False, **kw)
+
+    def assertRefused(self, url):
+        status = self.get(url).status_code
+        self.assertIn(status, (403, 404), url)
+
+    def test_anonymous_is_sent_to_login(self):
+        for url in ("/my/hocba", "/my/hocba/1", "/my/hocba/1/pdf"):
+            response = self.get(url)
+            self.assertEqual(response.status_code, 303, url)
+            self.assertIn("/web/login", response.headers["Location"], url)
+
+    def test_version_being_signed_is_refused(self):
+        self.sign(self.subj)
+        version = self.transcript_a.current_version_id
+        self.assertEqual(version.state, "signing")
+        token = version._portal_ensure_token()
+        self.authenticate("t_parent", "t_parent")
+        for suffix in ("", "/pdf", "/xml", "?access_token=%s" % token):
+            self.assertRefused("/my/hocba/%s%s" % (version.id, suffix))
+        self.assertFalse(self.env["hocba.version"].with_user(self.parent).search([]))
+        self.assertFalse(self.env["hocba.signature"].with_user(self.parent).search([]))
+        self.assertEqual(self.get("/my/hocba").status_code, 200)
+
+    def test_parent_reads_and_downloads_issued_transcript(self):
+        version = self.sign_all()
+        self.assertEqual(version.state, "issued")
+        # issuing told the guardian, with a link to the portal
+        messages = version.message_ids.filtered(lambda m: self.guardian in m.partner_ids)
+        self.assertTrue(messages)
+        self.assertIn("/my/hocba/%s" % version.id, messages[0].body)
+
+        self.authenticate("t_parent", "t_parent")
+        self.assertEqual(self.env["hocba.version"].with_user(self.parent).search([]), version)
+        self.assertTrue(version.with_user(self.parent).signature_ids)
+        home = self.get("/my")
+        self.assertEqual(home.status_code, 200)
+        self.assertIn("hocba_version_count", home.text)
+        counters = self.make_jsonrpc_request("/my/counters", {"counters": ["hocba_version_count"]})
+        self.assertEqual(counters["hocba_version_count"], 1)
+
+        listing = self.get("/my/hocba")
+        self.assertEqual(listing.status_code, 200)
+        self.assertIn(self.student_a.name, listing.text)
+        self.assertIn("/my/hocba/%s" % version.id, listing.text)
+        self.assertNotIn(self.student_b.name, listing.text)
+
+        page = self.get("/my/hocba/%s" % version.id)
+        self.assertEqual(page.status_code, 200)
+        self.assertIn('data-verdict="valid"', page.text)
+        self.assertIn(version.signature_ids.filtered(lambda s: s.tier == "principal").signer_name,
+                      page.text)
+        self.assertIn("/my/hocba/%s/pdf" % version.id, page.text)
+
+        Log = self.env["hocba.access.log"].sudo()
+        before = Log.search_count([("version_id", "=", version.id)])
+        pdf = self.get("/my/hocba/%s/pdf" % version.id)
+        self.assertEqual(pdf.status_code, 200)
+        self.assertEqual(pdf.headers["Content-Type"], "application/pdf")
+        self.assertTrue(pades.verify(pdf.content, self.roots())["verdict"])
+        xml = self.get("/my/hocba/%s/xml" % version.id)
+        self.assertEqual(xml.status_code, 200)
+        reports = xades_verify.verify(xml.content, self.roots())
+        self.assertTrue(reports and all(r.ok for r in reports))
+        logs = Log.search([("version_id", "=", version.id)])
+        self.assertEqual(len(logs) - before, 2)
+        self.assertEqual(set(logs.mapped("kind")), {"download_pdf", "download_xml"})
+        self.assertEqual(logs.user_id, self.parent)
+
+    def test_other_family_and_forged_token_are_refused(self):
+        version = self.sign_all()
+        url = "/my/hocba/%s" % version.id
+        share_url = version._get_share_url()
+        self.assertIn("access_token=", share_url)
+
+        # the link sent by mail opens without signing in; a forged token does not
+        self.assertEqual(self.get(share_url).status_code, 200)
+        self.assertEqual(self.get(url + "/pdf?access_token=%s" % version.access_token).status_code,
+                         200)
+        self.assertEqual(self.get(url + "?access_token=not-the-token").status_code, 403)
+        self.assertEqual(self.get(url + "/xml?access_token=not-the-token").status_code, 403)
+
+        self.authenticate("t_other_parent", "t_other_parent")
+        self.assertFalse(self.env["hocba.version"].with_user(self.other_parent).search([]))
+        for suffix in ("", "/pdf", "/xml", "?access_token=forged"):
+            self.assertRefused(url + suffix)
+        self.assertNotIn(self.student_a.name, self.get("/my/hocba").text)
+        self.assertRefused("/my/hocba/999999")
+
+    def test_guardian_without_email_does_not_stop_issuing(self):
+        self.guardian.email = False
+        version = self.sign_all()
+        self.assertEqual(version.state, "issued")
+
+    def test_parent_portal_tour_on_a_phone(self):
+        self.sign_all()
+        self.start_tour("/my", "hocba_parent_portal", login="t_parent")
+
+    def test_superseded_version_points_to_the_current_one(self):
+        first = self.sign_all()
+        self.transcript_a.with_user(self.home).action_request_correction("Nhận xét bị nhầm.")
+        self.transcript_a.with_user(self.principal).action_open_correction()
+        second = self.transcript_a.current_version_id
+        self.authenticate("t_parent", "t_parent")
+        # while the correction is being signed, the parent still has the first one only
+        self.assertRefused("/my/hocba/%s" % second.id)
+        self.assertEqual(self.get("/my/hocba/%s" % first.id).status_code, 200)
+        self.result_english_a.with_user(self.subj).comment = "Tiến bộ rõ rệt."
+        for user, purpose in ((self.subj, "personal"), (self.home, "personal"),
+                              (self.principal, "personal"), (self.clerk, "seal")):
+            self.assertEqual(self.sign(user, purpose=purpose)["signed"], 1)
+        self.assertEqual((first.state, second.state), ("superseded", "issued"))
+
+        page = self.get("/my/hocba/%s" % first.id)
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("o_hocba_superseded", page.text)
+        self.assertIn('href="/my/hocba/%s"' % second.id, page.text)
+        self.assertNotIn("/my/hocba/%s/pdf" % first.id, page.text)
+        self.assertRefused("/my/hocba/%s/pdf" % first.id)
+        listing = self.get("/my/hocba").text
+        self.assertIn("/my/hocba/%s" % second.id, listing)
+        self.assertNotIn('href="/my/hocba/%s"' % first.id, listing)
+        self.assertEqual(self.get("/my/hocba/%s/xml" % second.id).status_code, 200)
