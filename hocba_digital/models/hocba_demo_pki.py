@@ -14,7 +14,7 @@ MODULE = "hocba_digital"
 PARAM = "hocba_digital.demo_pki"
 DEMO_PIN = "246810"  # printed in the README: demo users sign with it
 ROUTE = "/hocba/demo-pki"
-SIGNED_CLASS = "5A"
+SIGNED_CLASS = "4A"  # the demo parent (phuhuynh) has a child there
 _CACHE = {}
 
 
@@ -24,7 +24,7 @@ class HocbaDemoPki(models.AbstractModel):
     At install: a DEMO root, issuing CA, OCSP responder and time-stamping
     authority; a certificate (key sealed with ``DEMO_PIN``) for every teacher
     and manager and one for the seal (operated by ``vanthu``); the company
-    trusts the DEMO root; class 5A is filled, approved and signed by every tier.
+    trusts the DEMO root; class 4A is filled, approved and signed by every tier.
     The CA keys are kept sealed with the database secret; the controller
     ``/hocba/demo-pki/*`` answers OCSP, RFC 3161 and CRL requests with them.
     """

@@ -240,3 +240,26 @@ class SchoolStudent(models.Model):
                 "(a birth registered abroad?)."),
         }
         return templates[issue.code] % params
+
+    def action_invite_guardians(self):
+        """Odoo's portal wizard for the pupil's guardians, who then find the
+        pupil's issued transcripts at /my. Their language is set to Vietnamese
+        (when installed) so the invitation is written in it."""
+        self.ensure_one()
+        user = self.env.user
+        if not (self.homeroom_user_id == user
+                or user.has_group("hocba_digital.group_hocba_clerk")
+                or user.has_group("hocba_digital.group_hocba_vice_principal")):
+            raise AccessError(_("Only the homeroom teacher of %(name)s, the clerk or the school "
+                                "management can invite the guardians.", name=self.name))
+        guardians = self.sudo().guardian_ids
+        if not guardians:
+            raise UserError(_("%(name)s has no guardian to invite yet.", name=self.name))
+        if "vi_VN" in dict(self.env["res.lang"].get_installed()):
+            guardians.filtered(lambda p: p.lang != "vi_VN").write({"lang": "vi_VN"})
+        wizard = self.env["portal.wizard"].with_context(
+            active_ids=guardians.ids, active_model="res.partner").create({})
+        return {
+            "type": "ir.actions.act_window", "res_model": "portal.wizard", "res_id": wizard.id,
+            "view_mode": "form", "target": "new", "name": _("Invite guardians to the portal"),
+        }

@@ -1,6 +1,8 @@
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..lib import pades, xades_verify
+from .common import HocbaCase
 from .signing_common import SigningCase
 
 
@@ -145,3 +147,28 @@ class TestParentPortal(HttpCase, SigningCase):
         self.assertIn("/my/hocba/%s" % second.id, listing)
         self.assertNotIn('href="/my/hocba/%s"' % first.id, listing)
         self.assertEqual(self.get("/my/hocba/%s/xml" % second.id).status_code, 200)
+
+
+@tagged("post_install", "-at_install")
+class TestGuardianInvitation(HocbaCase):
+    """Guardians are invited to the portal from the pupil's form."""
+
+    def test_homeroom_teacher_invites_a_new_guardian(self):
+        father = self.env["res.partner"].create({
+            "name": "Nguyễn Văn Bình", "email": "binh.nv@example.com",
+            "hocba_guardian_relation": "father"})
+        self.student_a.guardian_ids = [(4, father.id)]
+        with self.assertRaises(AccessError):
+            self.student_a.with_user(self.users["subject_teacher"]).action_invite_guardians()
+        action = self.student_a.with_user(self.users["homeroom_teacher"]).action_invite_guardians()
+        wizard = self.env["portal.wizard"].browse(action["res_id"])
+        line = wizard.user_ids.filtered(lambda u: u.partner_id == father)
+        line.with_user(self.users["homeroom_teacher"]).action_grant_access()
+        portal_user = father.with_context(active_test=False).user_ids
+        self.assertTrue(portal_user.has_group("base.group_portal"))
+        self.assertFalse(portal_user.has_group("base.group_user"))
+        self.assertEqual(father.lang, "vi_VN" if "vi_VN" in dict(
+            self.env["res.lang"].get_installed()) else father.lang)
+        self.assertEqual(portal_user.login, "binh.nv@example.com")
+        with self.assertRaises(UserError):
+            self.student_b.with_user(self.users["home_b"]).action_invite_guardians()
