@@ -349,7 +349,10 @@ class HocbaCertificate(models.Model):
         """The usable certificate ``user`` signs ``tier`` with (the newest)."""
         domain = [("company_id", "=", self.env.company.id), ("active", "=", True)]
         if tier == signing_chain.SEAL:
-            domain += [("purpose", "=", "seal")]
-        else:
-            domain += [("purpose", "=", "personal"), ("user_id", "=", user.id)]
+            seals = self.sudo().search(domain + [("purpose", "=", "seal")], order="not_after desc")
+            # the seal this user operates; else one nobody operates; else the
+            # newest, which the checks then refuse with the operator's name
+            return (seals.filtered(lambda c: c.user_id == user)
+                    or seals.filtered(lambda c: not c.user_id) or seals)[:1]
+        domain += [("purpose", "=", "personal"), ("user_id", "=", user.id)]
         return self.sudo().search(domain, order="not_after desc", limit=1)

@@ -4,7 +4,7 @@ import time
 
 from cryptography.hazmat.primitives import serialization
 
-from odoo import api, models
+from odoo import api, models, tools
 
 from ..lib import demo_pki_store, key_vault, pki_factory
 
@@ -111,10 +111,12 @@ class HocbaDemoPki(models.AbstractModel):
                 f"{MODULE}.demo_school_year_current").id)], limit=1)
         if not school_class:
             return
-        # the signed XML names subjects and traits in Vietnamese: load the
-        # module's Vietnamese terms now, not at the end of the installation
-        self.env["ir.module.module"].sudo().search(
-            [("name", "=", MODULE)])._update_translations(filter_lang=["vi_VN"])
+        # the signed XML names subjects and traits in Vietnamese: when the
+        # database is made with Vietnamese (`make run`), load the module's terms
+        # now, not at the end of the installation (test databases stay English)
+        if "vi_VN" in (tools.config.get("load_language") or "").split(","):
+            self.env["ir.module.module"].sudo().search(
+                [("name", "=", MODULE)])._update_translations(filter_lang=["vi_VN"])
         self.env["hocba.demo.loader"]._demo_fill(school_class.sheet_ids)
         transcripts = school_class.transcript_ids
         Service = self.env["hocba.signing.service"]

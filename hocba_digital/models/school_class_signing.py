@@ -15,7 +15,7 @@ class SchoolClass(models.Model):
         Service = self.env["hocba.signing.service"].sudo()
         users = self.env["res.users"]
         seal = self.env["hocba.certificate"].sudo().search(
-            [("purpose", "=", "seal"), ("company_id", "=", self.company_id.id)], limit=1)
+            [("purpose", "=", "seal"), ("company_id", "=", self.company_id.id)])
         principals = self.env.ref("hocba_digital.group_hocba_principal").users.filtered(
             lambda u: self.company_id in u.company_ids)
         for transcript in self.sudo().transcript_ids:

@@ -29,18 +29,22 @@ class HocbaCase(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # messages are asserted in English; a demo database speaks Vietnamese
+        cls.env = cls.env(context=dict(cls.env.context, lang="en_US"))
         env = cls.env
         cls.company = env.company
         cls.users = {}
         for role, group in GROUPS.items():
             cls.users[role] = new_test_user(
                 env, login="t_" + role, groups="base.group_user," + group,
-                name="Test " + role.replace("_", " "))
+                name="Test " + role.replace("_", " "), lang="en_US")
         cls.users["home_b"] = new_test_user(
             env, login="t_home_b", groups="base.group_user," + GROUPS["homeroom_teacher"],
-            name="Test homeroom B")
+            name="Test homeroom B", lang="en_US")
         cls.users["parent"] = new_test_user(
-            env, login="t_parent", groups="base.group_portal", name="Test parent")
+            env, login="t_parent", groups="base.group_portal", name="Test parent", lang="en_US")
+        # the tests read messages in English; a demo database speaks Vietnamese
+        env.ref("base.public_user").sudo().lang = "en_US"
         cls.employees = {
             role: env["hr.employee"].create({"name": user.name, "user_id": user.id})
             for role, user in cls.users.items() if role != "parent"

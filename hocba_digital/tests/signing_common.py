@@ -37,6 +37,8 @@ class SigningCase(HocbaCase):
             env["school.teaching.assignment"].create({
                 "employee_id": cls.employees["homeroom_teacher"].id,
                 "subject_id": subject.id, "class_id": cls.class_a.id})
+        # a demo database has its own time-stamping service set: not this PKI's
+        cls.company.sudo().hocba_tsa_url = False
         cls.pki = cls.build_pki(PEOPLE)
         cls.company.sudo().write({
             "hocba_trusted_roots_pem": cls.pki.root_pem.decode(),

@@ -20,8 +20,13 @@ class TestParentPortal(HttpCase, SigningCase):
         cls.guardian.email = "t_parent@example.com"
         cls.other_parent = new_test_user(
             cls.env, login="t_other_parent", groups="base.group_portal",
-            name="Other parent", email="t_other_parent@example.com")
+            name="Other parent", email="t_other_parent@example.com", lang="en_US")
         cls.student_b.guardian_ids = [(6, 0, cls.other_parent.partner_id.ids)]
+
+    def setUp(self):
+        super().setUp()
+        # the pages are read in English; a demo database shows Vietnamese
+        self.opener.cookies.set("frontend_lang", "en_US")
 
     def get(self, url, **kw):
         return self.url_open(url, allow_redirects=False, **kw)

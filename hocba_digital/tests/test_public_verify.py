@@ -16,6 +16,8 @@ class TestPublicVerify(HttpCase, SigningCase):
 
     def setUp(self):
         super().setUp()
+        # the pages are read in English; a demo database shows Vietnamese
+        self.opener.cookies.set("frontend_lang", "en_US")
         verify.RATE_LIMIT.clear()
         self.addCleanup(verify.RATE_LIMIT.clear)
 

@@ -313,7 +313,8 @@ class TestSigningChain(SigningCase):
         self.approve()
         self.assertIn(self.principal, waiting())
         self.sign(self.principal)
-        self.assertEqual(waiting(), self.clerk)
+        self.assertIn(self.clerk, waiting())  # the seal's operator (a demo database has two seals)
+        self.assertFalse(waiting() & (self.subj | self.home | self.principal))
         self.sign(self.clerk, purpose="seal")
         self.assertFalse(waiting())
 

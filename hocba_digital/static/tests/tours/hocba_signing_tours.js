@@ -3,6 +3,10 @@ import { registry } from "@web/core/registry";
 // Select every transcript of the list, run "Ký số", type the PIN and sign.
 function signSteps(pin, purpose) {
     const steps = [
+        { content: "Find the test pupil", trigger: ".o_searchview_input", run: "edit Nguyễn Thị Mai Anh" },
+        { trigger: ".o_searchview_input", run: "press Enter" },
+        { trigger: ".o_facet_values:contains('Nguyễn Thị Mai Anh')" },
+        { trigger: ".o_data_row:contains('Nguyễn Thị Mai Anh')" },
         { content: "Select every transcript", trigger: "thead .o_list_record_selector input", run: "click" },
         { trigger: ".o_cp_action_menus .dropdown-toggle", run: "click" },
         { trigger: ".o-dropdown--menu .o-dropdown-item:contains('Ký số')", run: "click" },
