@@ -270,7 +270,7 @@ RAW = {  # (the one primitive the ratio is against, the library work one item do
 }
 
 
-def report(args, stages, probes, samples, pages, sizes, setup, sanity):
+def report(args, stages, probes, timeline, samples, pages, sizes, setup, sanity):
     timings = {name: statistics.median(runs) for name, runs in samples.items()}
     git = lambda *a: subprocess.run(["git", "-C", REPO, *a], capture_output=True,  # noqa
                                     text=True).stdout.strip()
@@ -296,10 +296,11 @@ def report(args, stages, probes, samples, pages, sizes, setup, sanity):
                       "%.1f" % lib, "%.1f" % (per / lib),
                       "%.1f" % (s["queries"] / max(s["transcripts"], 1)),
                       "%.1f" % (s["queries"] / max(s["items"], 1))))
-    print("\npeak memory so far after each stage (ru_maxrss MB; wkhtmltopdf: largest child)")
-    for tier, s in stages.items():
-        heap = ", python heap peak %.0f MB" % (s["py_peak"] / 2 ** 20) if s["py_peak"] else ""
-        print("  %-16s odoo %5.0f, wkhtmltopdf %4.0f%s" % (tier, *s["rss"], heap))
+    print("\npeak memory, in the order things ran (ru_maxrss so far, MB; wkhtmltopdf: its "
+          "largest run; heap: tracemalloc peak of that run)")
+    for label, rss, peak in timeline:
+        heap = ", heap %.0f MB" % (peak / 2 ** 20) if peak else ""
+        print("  %-33s odoo %5.0f, wkhtmltopdf %4.0f%s" % (label, *rss, heap))
     print("\nbatch probe: fresh transcripts, one call per batch, under tracemalloc")
     for tier, runs in probes.items():
         q = [s["queries"] / max(s["transcripts"], 1) for s in runs]
@@ -349,7 +350,7 @@ def main():
             pki = register_certificates(env, users)
             setup["certificates"] = time.perf_counter() - t0
             homerooms, calls = plan(env, users, args.batch)
-        stages, probes, samples = {}, {}, collections.defaultdict(list)
+        stages, probes, samples, timeline = {}, {}, collections.defaultdict(list), []
         for tier in TIERS:
             if tier in ("subject_teacher", "principal"):
                 most = max(collections.Counter(u for u, _p, ids in calls[tier] for _t in ids)
@@ -358,15 +359,19 @@ def main():
                 sets = [(1, min(20, size // 2)), (args.batch, size), (size, size)]
                 sets, calls[tier] = split_probe(calls[tier], sets, args.batch, homerooms)
             stages[tier] = run(registry, calls[tier], args.tracemalloc)
+            timeline.append((tier, stages[tier]["rss"], stages[tier]["py_peak"]))
             print("%s: %d signatures in %.0f s" % (tier, stages[tier]["items"],
                                                     stages[tier]["seconds"]), flush=True)
             if tier in ("subject_teacher", "principal"):
                 # after the stage: the homeroom teachers' calls above must still find
                 # specialists' subjects unsigned, as in a school where they sign first
                 probes[tier] = [run(registry, probe, True) for probe in sets]
+                timeline += [("%s probe, batch %d" % (tier, max(len(c[2]) for c in p["calls"])),
+                              p["rss"], p["py_peak"]) for p in probes[tier]]
             if tier == "subject_teacher":  # the documents exist from here on
                 raw, pages, sizes = primitives(documents(registry, pki))
             sample(raw, args.repeat, samples)  # once per stage: the box's load varies
+            timeline.append(("raw primitives", rss_mb(), None))
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             issued = env["hocba.version"].search([("state", "=", "issued")])
@@ -375,7 +380,7 @@ def main():
             sanity = "%d of %d transcripts issued; PAdES verdict of %s: %s" % (
                 len(issued), env["hocba.transcript"].search_count([]), issued[:1].display_name,
                 verdict["verdict"])
-        report(args, stages, probes, samples, pages, sizes, setup, sanity)
+        report(args, stages, probes, timeline, samples, pages, sizes, setup, sanity)
     finally:
         Registry.delete(args.db)
         if not args.keep:
