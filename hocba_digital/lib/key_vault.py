@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 MAGIC = b"HBKV1"
 MIN_PIN_LENGTH = 6
-# ~50 ms on this class of machine: slow for a brute force, unnoticed when signing.
+# 32 MiB and ~100-150 ms per try on a 2-vCPU server (bench/README.md): paid once
+# per signing run, and what makes each guess of a 6-digit PIN costly offline.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 15, 8, 1
 
 

@@ -140,6 +140,10 @@ class HocbaSigningService(models.AbstractModel):
                     with self.env.cr.savepoint():
                         self._hocba_sign_item(transcript, tier, subject, certificate, signer, user)
                     result["signed"] += 1
+                    # the files just written are not needed again in this run: a batch
+                    # must not keep every transcript's PDF and XML in the cache
+                    self.env["hocba.version"].invalidate_model(["xml_file", "pdf_file"])
+                    self.env["ir.attachment"].invalidate_model(["datas", "raw", "db_datas"])
                 except UserError as exc:  # the savepoint dropped whatever the item wrote
                     failure = exc.args[0]
             if failure:
@@ -192,10 +196,9 @@ class HocbaSigningService(models.AbstractModel):
             base = xml_profile.build(mapping._hocba_data(transcript, version, valid))
         else:
             base = base64.b64decode(version.xml_file)
-        errors = xml_profile.validate(base)
-        if tier == signing_chain.SUBJECT:
-            # a subject teacher answers for their block: the rest may still be in progress
-            errors = [e for e in errors if e.path.startswith(self._hocba_subject_path(base, subject))]
+        # a subject teacher answers for their block: the rest may still be in progress
+        errors = xml_profile.validate(base, within=signing_chain.subject_block_id(subject.code)
+                                      if tier == signing_chain.SUBJECT else None)
         if errors:
             raise SigningRefused(_("%(name)s: the XML is not valid, nothing was signed:\n%(errors)s",
                                    name=transcript.display_name,
@@ -279,15 +282,6 @@ class HocbaSigningService(models.AbstractModel):
         })
         return self.env["report.hocba_digital.report_transcript_document"]._hocba_pdf(
             [data], transcript.ids)
-
-    @staticmethod
-    def _hocba_subject_path(document, subject):
-        """The error path prefix of ``subject``'s block, e.g. /HocBa/Data/Subjects/Subject[3]."""
-        root = xml_profile.safe_parse(document)
-        blocks = root.xpath("//*[local-name()='Subjects']/*[local-name()='Subject']")
-        ids = [block.get("Id") for block in blocks]
-        index = ids.index(signing_chain.subject_block_id(subject.code)) + 1
-        return "/HocBa/Data/Subjects/Subject[%d]" % index
 
     @staticmethod
     def _hocba_ds_signature(document, wrapper_id):

@@ -66,9 +66,10 @@ class HocbaTranscript(models.Model):
     # ---- versions ----
 
     def _hocba_current_version(self):
+        """The latest version, read through ``version_ids`` so that a loop over
+        a class reads the versions of all its transcripts in one query."""
         self.ensure_one()
-        return self.env["hocba.version"].sudo().search(
-            [("transcript_id", "=", self.id)], order="number desc", limit=1)
+        return self.sudo().version_ids.sorted("number")[-1:]
 
     def _hocba_new_version(self, previous=None, reason=None):
         self.ensure_one()
