@@ -195,7 +195,9 @@ class HocbaSigningService(models.AbstractModel):
         if tier in (signing_chain.SUBJECT, signing_chain.HOMEROOM):
             base = xml_profile.build(mapping._hocba_data(transcript, version, valid))
         else:
-            base = base64.b64decode(version.xml_file)
+            # with_prefetch(): a stored file is read for this version only, not for
+            # every version of the batch at each item
+            base = base64.b64decode(version.with_prefetch().xml_file)
         # a subject teacher answers for their block: the rest may still be in progress
         errors = xml_profile.validate(base, within=signing_chain.subject_block_id(subject.code)
                                       if tier == signing_chain.SUBJECT else None)
@@ -251,7 +253,7 @@ class HocbaSigningService(models.AbstractModel):
                 "name": "hocba.xml", "data": document,
                 "description": "Học bạ số (XML, chữ ký XAdES)"}])
         else:
-            pdf = base64.b64decode(version.pdf_file)
+            pdf = base64.b64decode(version.with_prefetch().pdf_file)
         options = {"reason": signing_chain.CLAIMED_ROLES[tier], "location": company.name,
                    "timestamper_url": company.hocba_tsa_url or None}
         if tier == signing_chain.SEAL:

@@ -179,8 +179,9 @@ class HocbaVersion(models.Model):
         """Every tier signed: the files become final, the version it replaces is
         superseded (it keeps its files and still verifies)."""
         self.ensure_one()
-        xml = base64.b64decode(self.xml_file or b"")
-        pdf = base64.b64decode(self.pdf_file or b"")
+        alone = self.with_prefetch()    # not the files of every version in the batch
+        xml = base64.b64decode(alone.xml_file or b"")
+        pdf = base64.b64decode(alone.pdf_file or b"")
         self.write({
             "state": "issued", "issued_at": fields.Datetime.now(),
             "xml_sha256": self._hocba_sha256(xml), "pdf_sha256": self._hocba_sha256(pdf) if pdf else False,
