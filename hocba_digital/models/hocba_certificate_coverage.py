@@ -46,15 +46,16 @@ class HocbaCertificateCoverage(models.Model):
             [("user_id", "in", management.ids), ("company_id", "=", company.id)])
         signers |= staff_sudo.user_id
         certificates_sudo = self.sudo().search([("company_id", "=", company.id)])
-        seal = certificates_sudo.filtered(lambda c: c.purpose == "seal").sorted(
-            lambda c: c.not_after or fields.Datetime.to_datetime("1970-01-01"), reverse=True)[:1]
+        seals = certificates_sudo.filtered(lambda c: c.purpose == "seal")
+        # the seal operator: the one of the usable seal, else of the newest
+        operator = self._hocba_best_at(seals, at).user_id
 
         entries = []
         for signer in signers.sorted("name"):
             mine = certificates_sudo.filtered(
                 lambda c, u=signer: c.purpose == "personal" and c.user_id == u)
             entries.append(self._hocba_coverage_entry(signer, "personal", mine, at))
-        entries.append(self._hocba_coverage_entry(seal.user_id, "seal", seal, at))
+        entries.append(self._hocba_coverage_entry(operator, "seal", seals, at))
         # one slot per person (whatever they need), and the seal when nobody operates it
         slots = {}
         for entry in entries:
@@ -75,20 +76,30 @@ class HocbaCertificateCoverage(models.Model):
         }
 
     @api.model
-    def _hocba_coverage_entry(self, user, need, certificates, at):
-        usable = certificates.filtered(lambda c: not c.revoked and c.certificate_pem and (
+    def _hocba_usable_at(self, certificates, at):
+        return certificates.filtered(lambda c: not c.revoked and c.certificate_pem and (
             not c.not_before or c.not_before <= at) and c.not_after and c.not_after >= at
             and c.has_key)
-        best = (usable or certificates.sorted(
-            lambda c: c.not_after or fields.Datetime.to_datetime("1970-01-01"), reverse=True))[:1]
+
+    @api.model
+    def _hocba_best_at(self, certificates, at):
+        """The usable one valid longest, else the newest."""
+        newest_first = certificates.sorted(
+            lambda c: c.not_after or fields.Datetime.to_datetime("1970-01-01"), reverse=True)
+        return (self._hocba_usable_at(newest_first, at) or newest_first)[:1]
+
+    @api.model
+    def _hocba_coverage_entry(self, user, need, certificates, at):
+        best = self._hocba_best_at(certificates, at)
+        covered = bool(self._hocba_usable_at(best, at))
         problem = False
         if not best:
             problem = (_("No seal certificate registered") if need == "seal"
                        else _("No certificate registered"))
-        elif not usable:
+        elif not covered:
             problem = self._hocba_coverage_problem(best, at)
         return {"user": user, "need": need, "certificate": best.sudo(False),
-                "covered": bool(usable), "problem": problem}
+                "covered": covered, "problem": problem}
 
     @api.model
     def _hocba_coverage_problem(self, certificate, at):

@@ -351,6 +351,19 @@ class TestCertificateCoverage(CertificateCostCase):
         self.assertEqual(problems[(staff["vice"], "personal")], "No certificate registered")
         self.assertFalse(problems[(staff["clerk"], "seal")])
 
+    def test_no_seal_certificate(self):
+        self.seal.active = False
+        coverage = self._coverage()
+        self.assertNotIn(self.staff["clerk"], coverage["required"])
+        self.assertEqual(coverage["missing_names"], ["Cov homeroom", "Cov vice", "School seal"])
+        self.assertEqual((coverage["required_count"], coverage["covered_count"]), (5, 2))
+        # a seal operated by the principal: one more need, not one more signer
+        self.certificate(self.staff["principal"], datetime.date(2036, 2, 1), purpose="seal",
+                         company=self.school)
+        coverage = self._coverage()
+        self.assertTrue(coverage["seal_covered"])
+        self.assertEqual((coverage["required_count"], coverage["covered_count"]), (4, 2))
+
     def test_seal_revoked_and_management_view(self):
         self.seal.revoked = True
         coverage = self._coverage(self.staff["principal"])
