@@ -22,9 +22,11 @@
         "security/hocba_security.xml",
         "security/hocba_signing_security.xml",
         "security/hocba_portal_security.xml",
+        "security/hocba_certificate_cost_security.xml",
         "data/school_subject_data.xml",
         "data/hocba_activity_data.xml",
         "data/hocba_mail_templates.xml",
+        "data/hocba_certificate_cost_data.xml",
         "views/school_year_views.xml",
         "views/school_subject_views.xml",
         "views/school_student_views.xml",
@@ -43,6 +45,8 @@
         "views/hocba_access_log_views.xml",
         "views/hocba_verify_templates.xml",
         "views/hocba_portal_templates.xml",
+        "views/hocba_certificate_provider_views.xml",
+        "views/hocba_certificate_cost_views.xml",
         "views/hocba_menus.xml",
         "report/hocba_transcript_document.xml",
     ],
@@ -60,5 +64,6 @@
     },
     "demo": [
         "demo/hocba_demo.xml",
+        "demo/hocba_certificate_cost_demo.xml",
     ],
 }

@@ -24,3 +24,12 @@ from . import hocba_signing_service
 from . import hocba_demo_pki
 from . import school_class_signing
 from . import hocba_access_log
+from . import hocba_certificate_provider
+from . import hocba_certificate_expiry
+from . import hocba_certificate_coverage
+from . import hocba_certificate_coverage_line
+from . import hocba_certificate_document
+from . import hocba_budget_line
+from . import hocba_certificate_cost
+from . import hocba_certificate_forecast
+from . import hocba_demo_certificate_cost

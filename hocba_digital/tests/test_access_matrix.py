@@ -6,6 +6,7 @@ tried with ``read()``, writing with ``write()``, deleting with ``unlink()`` and
 creating with ``create()`` as that user, each in a savepoint that is rolled
 back, so the policy is checked on what the ORM really does.
 """
+import base64
 import datetime
 
 from odoo.exceptions import AccessError, UserError
@@ -85,7 +86,7 @@ POLICY = [
     # Certificates: the IT officer manages them, each holder reads their own, the
     # principal reads all, everyone reads the seal's; none is ever deleted (archived).
     ("hocba.certificate", "certificate_subj", "pkcs11_key_label",
-     {"read": {"subject_teacher", "principal", "it_officer"},
+     {"read": {"subject_teacher", "principal", "it_officer", "accountant", "clerk"},
       "write": IT, "create": IT, "unlink": set()}),
     ("hocba.certificate", "certificate_seal", "pkcs11_key_label",
      {"read": STAFF, "write": IT, "create": IT, "unlink": set()}),
@@ -108,6 +109,18 @@ POLICY = [
     ("hocba.access.log", "access_log", "note",
      {"read": {"vice_principal", "principal", "it_officer", "clerk"},
       "write": set(), "create": set(), "unlink": set()}),
+    # Certificate costs and the budget: the accountant's; the IT officer and the
+    # principal read them; teachers, the clerk and parents see nothing.
+    ("hocba.certificate.cost", "certificate_cost", "note",
+     {"read": {"accountant", "it_officer", "principal"},
+      "write": {"accountant"}, "create": {"accountant"}, "unlink": {"accountant"}}),
+    ("hocba.budget.line", "budget_line", "note",
+     {"read": {"accountant", "it_officer", "principal"},
+      "write": {"accountant"}, "create": {"accountant"}, "unlink": {"accountant"}}),
+    # The legal documents of issuance are kept by the clerk.
+    ("hocba.certificate.document", "certificate_document", "note",
+     {"read": {"clerk", "it_officer", "accountant", "principal"},
+      "write": {"clerk"}, "create": {"clerk"}, "unlink": {"clerk"}}),
 ]
 
 
@@ -129,6 +142,14 @@ class TestAccessMatrix(HocbaCase):
         cls.certificate_seal = Certificate.create({
             "purpose": "seal", "certificate_pem": pki.seal.cert_pem.decode()})
         cls.access_log = cls.env["hocba.access.log"]._hocba_log("verify", note="test")
+        cls.budget_line = cls.env["hocba.budget.line"].create({
+            "name": "Chữ ký số", "fiscal_year": 2036, "planned_amount": 20_000_000})
+        cls.certificate_cost = cls.env["hocba.certificate.cost"].create({
+            "certificate_id": cls.certificate_subj.id, "kind": "renewal", "amount": 1_650_000,
+            "date": datetime.date(2036, 1, 10), "budget_line_id": cls.budget_line.id})
+        cls.certificate_document = cls.env["hocba.certificate.document"].create({
+            "certificate_id": cls.certificate_subj.id, "name": "Quyết định cấp",
+            "file": base64.b64encode(b"%PDF-1.1")})
         service = cls.env(context={"hocba_signing_service": True})
         for key, transcript in (("a", cls.transcript_a), ("b", cls.transcript_b)):
             version = transcript._hocba_new_version()
@@ -185,6 +206,14 @@ class TestAccessMatrix(HocbaCase):
             "hocba.trait.assessment": {"transcript_id": self.transcript_b.id,
                                        "period": "end_year"},
             "hocba.certificate": {"purpose": "seal"},
+            "hocba.certificate.cost": {"certificate_id": self.certificate_subj.id,
+                                       "kind": "token", "amount": 550_000,
+                                       "date": datetime.date(2036, 2, 1)},
+            "hocba.budget.line": {"name": "Thiết bị ký số", "fiscal_year": 2036,
+                                  "planned_amount": 1_000_000},
+            "hocba.certificate.document": {"certificate_id": self.certificate_subj.id,
+                                           "name": "Hợp đồng",
+                                           "file": base64.b64encode(b"%PDF-1.1")},
             "hocba.access.log": {"kind": "verify"},
             "hocba.version": {"transcript_id": self.transcript_b.id, "number": 5},
             "hocba.signature": {"version_id": self.version_b.id, "tier": "principal",
