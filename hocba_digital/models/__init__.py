@@ -24,3 +24,6 @@ from . import hocba_signing_service
 from . import hocba_demo_pki
 from . import school_class_signing
 from . import hocba_access_log
+from . import hocba_issue_log
+from . import hocba_transfer_document
+from . import school_student_transfer

@@ -24,3 +24,5 @@ from . import test_signing_tours
 from . import test_signing_backends
 from . import test_parent_portal
 from . import test_public_verify
+from . import test_transfer
+from . import test_transfer_package
