@@ -118,7 +118,8 @@ class HocbaParentPortal(CustomerPortal):
             rows.append({"version": version, "result": doc.get("result_text") or "",
                          "texts": self._hocba_texts(version)})
         values = self._prepare_portal_layout_values()
-        values.update({"page_name": "hocba", "rows": rows, "default_url": "/my/hocba"})
+        values.update({"page_name": "hocba", "rows": rows, "default_url": "/my/hocba",
+                       "received": self._hocba_received()})
         return request.render("hocba_digital.portal_my_hocba", values)
 
     @http.route(["/my/hocba/<int:version_id>"], type="http", auth="public", website=True)
@@ -176,6 +177,13 @@ class HocbaParentPortal(CustomerPortal):
             remote_addr=request.httprequest.remote_addr,
             file_sha256=version_sudo._hocba_sha256(data),
             note=_("Parent portal") if not access_token else _("Parent portal (link by mail)"))
+        # a signed file taken on the portal is a copy issued: the clerk's register
+        request.env["hocba.issue.log"]._hocba_register_portal_copy(
+            version_sudo, kind, data, by_link=bool(access_token))
+        return self._hocba_file_response(data, filename, kind)
+
+    @staticmethod
+    def _hocba_file_response(data, filename, kind):
         mimetype = "application/pdf" if kind == "pdf" else "application/xml"
         return request.make_response(data, headers=[
             ("Content-Type", mimetype),
@@ -183,3 +191,32 @@ class HocbaParentPortal(CustomerPortal):
             ("Content-Disposition", http.content_disposition(filename)),
             ("X-Content-Type-Options", "nosniff"),
         ])
+
+    # ---- transcripts received from earlier schools -------------------------
+
+    @staticmethod
+    def _hocba_received():
+        """The current documents the children brought from earlier schools
+        (record rules: a guardian's own children only)."""
+        Received = request.env["hocba.transfer.document"]
+        if not Received.has_access("read"):
+            return Received
+        partner = request.env.user.partner_id
+        return Received.search([("student_id.guardian_ids", "in", partner.ids),
+                                ("state", "=", "issued")])
+
+    @http.route(["/my/hocba/received/<int:document_id>"], type="http", auth="user",
+                website=True)
+    def portal_hocba_received_download(self, document_id, **kw):
+        document = self._hocba_received().filtered(lambda d: d.id == document_id)
+        if not document:
+            raise NotFound()
+        # a guardian of the pupil, checked by the search above
+        document_sudo = document.sudo()
+        data = base64.b64decode(document_sudo.file or b"")
+        request.env["hocba.issue.log"]._hocba_register(
+            "copy", document_sudo.student_id, None, data, channel="portal", issued_by_id=False,
+            requester_partner_id=request.env.user.partner_id.id, requester_relation="parent",
+            file_name=document_sudo.filename, document_count=1,
+            note=_("Parent portal: transcript from %(school)s", school=document_sudo.school_name))
+        return self._hocba_file_response(data, document_sudo.filename, document_sudo.kind)

@@ -33,3 +33,6 @@ from . import hocba_budget_line
 from . import hocba_certificate_cost
 from . import hocba_certificate_forecast
 from . import hocba_demo_certificate_cost
+from . import hocba_issue_log
+from . import hocba_transfer_document
+from . import school_student_transfer

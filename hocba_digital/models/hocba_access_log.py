@@ -3,19 +3,18 @@ from odoo.exceptions import UserError
 
 
 class HocbaAccessLog(models.Model):
-    """The clerk's register of what was looked at or handed out: every public
-    verification, every download of a signed file (back office or portal),
-    every copy, extract or transfer package issued. Written by the code only,
-    never edited."""
+    """The register of what was looked at: every public verification and
+    every download of a signed file on the portal. Copies, extracts and
+    transfer packages are in the clerk's register, ``hocba.issue.log``.
+    Written by the code only, never edited."""
 
     _name = "hocba.access.log"
-    _description = "Register of verifications and copies"
+    _description = "Register of verifications and downloads"
     _order = "create_date desc, id desc"
 
     kind = fields.Selection(
         [("verify", "Verification"), ("download_pdf", "PDF downloaded"),
-         ("download_xml", "XML downloaded"), ("copy", "Copy issued"),
-         ("transfer", "Transfer package")], required=True, readonly=True, index=True)
+         ("download_xml", "XML downloaded")], required=True, readonly=True, index=True)
     version_id = fields.Many2one("hocba.version", readonly=True, index=True, ondelete="set null")
     student_id = fields.Many2one(related="version_id.student_id", store=True)
     company_id = fields.Many2one("res.company", readonly=True, index=True,

@@ -26,3 +26,5 @@ from . import test_parent_portal
 from . import test_public_verify
 from . import test_certificate_costs
 from . import test_certificate_cost_flow
+from . import test_transfer
+from . import test_transfer_package

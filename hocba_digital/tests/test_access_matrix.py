@@ -121,6 +121,16 @@ POLICY = [
     ("hocba.certificate.document", "certificate_document", "note",
      {"read": {"clerk", "it_officer", "accountant", "principal"},
       "write": {"clerk"}, "create": {"clerk"}, "unlink": {"clerk"}}),
+    # So is the clerk's register of copies and transfers; teachers do not read it.
+    ("hocba.issue.log", "issue_log", "note",
+     {"read": {"vice_principal", "principal", "it_officer", "clerk"},
+      "write": set(), "create": set(), "unlink": set()}),
+    # Transcripts received from another school: made by an import, then frozen;
+    # read by the pupil's homeroom teacher, the management, IT, clerk, guardians.
+    ("hocba.transfer.document", "transfer_document", "school_year",
+     {"read": {"homeroom_teacher", "vice_principal", "principal", "it_officer", "clerk",
+               "parent"},
+      "write": set(), "create": set(), "unlink": set()}),
 ]
 
 
@@ -160,6 +170,15 @@ class TestAccessMatrix(HocbaCase):
                 "signer_user_id": cls.users["subject_teacher"].id, "signer_name": "Lê Thị Hoa",
                 "certificate_id": cls.certificate_subj.id, "signed_at": "2036-05-20 08:00:00",
                 "content": "<ds:Signature xmlns:ds='http://www.w3.org/2000/09/xmldsig#'/>"}))
+        Register = cls.env["hocba.issue.log"]
+        cls.issue_log = Register._hocba_register("copy", cls.student_a, cls.version_a, b"%PDF",
+                                                 requester_name="Test", requester_relation="parent")
+        received = Register._hocba_register("transfer_in", cls.student_a, requester_name="Test",
+                                            requester_relation="other_school")
+        cls.transfer_document = cls.env["hocba.transfer.document"].sudo().with_context(
+            hocba_transfer_import=True).create({
+                "student_id": cls.student_a.id, "import_log_id": received.id, "kind": "xml",
+                "school_year": "2034-2035", "filename": "hocba.xml"})
 
     def _write_value(self, record, field):
         return {
@@ -177,6 +196,7 @@ class TestAccessMatrix(HocbaCase):
             "number": 9,
             "signer_name": "Người khác",
             "note": "Sửa",
+            "school_year": "2000-2001",
         }[field]
 
     def _create_values(self, model):
@@ -215,6 +235,9 @@ class TestAccessMatrix(HocbaCase):
                                            "name": "Hợp đồng",
                                            "file": base64.b64encode(b"%PDF-1.1")},
             "hocba.access.log": {"kind": "verify"},
+            "hocba.issue.log": {"kind": "copy", "student_id": self.student_a.id},
+            "hocba.transfer.document": {"kind": "xml", "student_id": self.student_a.id,
+                                        "import_log_id": self.issue_log.id},
             "hocba.version": {"transcript_id": self.transcript_b.id, "number": 5},
             "hocba.signature": {"version_id": self.version_b.id, "tier": "principal",
                                 "wrapper_id": "sig-principal",

@@ -97,6 +97,14 @@ class TestParentPortal(HttpCase, SigningCase):
         self.assertEqual(len(logs) - before, 2)
         self.assertEqual(set(logs.mapped("kind")), {"download_pdf", "download_xml"})
         self.assertEqual(logs.user_id, self.parent)
+        # each file taken is a copy in the clerk's register too
+        copies = self.env["hocba.issue.log"].sudo().search([("version_ids", "in", version.ids)])
+        self.assertEqual(sorted(copies.mapped("file_name")),
+                         sorted([version.pdf_filename, version.xml_filename]))
+        self.assertEqual({(c.kind, c.channel, c.requester_partner_id, c.requester_relation)
+                          for c in copies}, {("copy", "portal", self.guardian, "parent")})
+        self.assertFalse(copies.issued_by_id)
+        self.assertEqual(set(copies.mapped("file_sha256")), set(logs.mapped("file_sha256")))
 
     def test_other_family_and_forged_token_are_refused(self):
         version = self.sign_all()

@@ -4,3 +4,5 @@ from . import hocba_correction_wizard
 from . import hocba_verification_wizard
 from . import hocba_signing_settings
 from . import hocba_certificate_cost_export
+from . import hocba_issue_wizard
+from . import hocba_transfer_import_wizard
