@@ -86,9 +86,11 @@ class SchoolStudent(models.Model):
         "res.company", required=True, index=True, default=lambda self: self.env.company)
     active = fields.Boolean(default=True)
 
+    # per school: in a database serving a whole Department, a pupil who moves
+    # has a record in each school, with the same national number
     _sql_constraints = [
-        ("personal_id_uniq", "unique(personal_id)",
-         "Another pupil already has this personal ID."),
+        ("personal_id_uniq", "unique(personal_id, company_id)",
+         "Another pupil of this school already has this personal ID."),
     ]
 
     @api.depends("name")
@@ -147,7 +149,8 @@ class SchoolStudent(models.Model):
             if "personal_id" in vals:
                 vals["personal_id"] = pid.normalize(vals["personal_id"])
         self._hocba_check_personal_ids_free(
-            [(vals.get("name"), vals.get("personal_id")) for vals in vals_list])
+            [(vals.get("name"), vals.get("personal_id"),
+              vals.get("company_id") or self.env.company.id) for vals in vals_list])
         return super().create(vals_list)
 
     def write(self, vals):
@@ -158,7 +161,8 @@ class SchoolStudent(models.Model):
         if "personal_id" in vals:
             vals = dict(vals, personal_id=pid.normalize(vals["personal_id"]))
             self._hocba_check_personal_ids_free(
-                [(student.name, vals["personal_id"]) for student in self])
+                [(student.name, vals["personal_id"],
+                  vals.get("company_id") or student.company_id.id) for student in self])
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
@@ -183,28 +187,31 @@ class SchoolStudent(models.Model):
         )
 
     def _hocba_check_personal_ids_free(self, named_numbers):
-        """Refuse numbers already used by other pupils, before the database does.
+        """Refuse numbers already used by other pupils of the same school, before
+        the database does (``named_numbers``: ``(name, number, company id)``).
 
         The unique index stays as the guarantee under concurrency; this check
         only exists to say which pupil holds the number.
         """
-        numbers = [number for _name, number in named_numbers if number]
+        numbers = [number for _name, number, _company in named_numbers if number]
         if not numbers:
             return
         holders = self.sudo().with_context(active_test=False).search(
             [("personal_id", "in", numbers), ("id", "not in", self.ids)])
-        holder_by_number = {holder.personal_id: holder for holder in holders}
+        holder_by_number = {(holder.personal_id, holder.company_id.id): holder
+                            for holder in holders}
         seen = {}
-        for name, number in named_numbers:
+        for name, number, company in named_numbers:
             if not number:
                 continue
-            holder_name = holder_by_number[number].name if number in holder_by_number \
-                else seen.get(number)
+            key = (number, company)
+            holder_name = holder_by_number[key].name if key in holder_by_number \
+                else seen.get(key)
             if holder_name:
                 raise ValidationError(_(
                     "Pupil %(name)s: the personal ID is already used by %(other)s.",
                     name=name, other=holder_name))
-            seen[number] = name
+            seen[key] = name
 
     def _hocba_personal_id_issues(self):
         self.ensure_one()

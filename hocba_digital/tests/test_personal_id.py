@@ -95,10 +95,17 @@ class TestPersonalIdOnPupils(HocbaCase):
             "Pupil Lê Thu Hà: Digit 4 of the personal ID (1) gives the birth year 1917, which "
             "is in another century than the recorded birth year 2017.")
 
-    def test_unique_in_database(self):
+    def test_unique_in_school(self):
         with self.assertRaises(ValidationError) as caught:
             self.make_pupil(self.student_a.personal_id)
         self.assertIn("already used by Nguyễn Thị Mai Anh", str(caught.exception))
+        # a pupil who moved has a record in each school of a shared database
+        other = self.env["res.company"].create({"name": "Trường Tiểu học Bình Minh"})
+        moved = self.env["school.student"].create({
+            "name": "Nguyễn Thị Mai Anh", "sex": self.student_a.sex,
+            "birth_date": self.student_a.birth_date, "company_id": other.id,
+            "personal_id": self.student_a.personal_id})
+        self.assertEqual(moved.sudo().personal_id, self.student_a.sudo().personal_id)
 
     def test_unknown_province_is_a_warning_only(self):
         pupil = self.make_pupil("003317004521")
