@@ -40,6 +40,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from .revocation_client import load_crl
+
 UTC = datetime.timezone.utc
 
 ROOT = "root"
@@ -410,15 +412,6 @@ def build_pki(people=(), base_url="http://127.0.0.1:8070", prefix="DEMO",
     pki.crl_der = pki.make_crl(revoked)
     pki.root_crl_der = pki.make_crl((), issuer=root)
     return pki
-
-
-def load_crl(crl):
-    """A CertificateRevocationList from PEM or DER bytes (or the object itself)."""
-    if isinstance(crl, x509.CertificateRevocationList):
-        return crl
-    if crl.lstrip().startswith(b"-----BEGIN"):
-        return x509.load_pem_x509_crl(crl)
-    return x509.load_der_x509_crl(crl)
 
 
 def is_revoked(cert, crl, issuer_cert=None):

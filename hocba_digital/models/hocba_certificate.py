@@ -1,6 +1,7 @@
 import base64
 import contextlib
 import datetime
+import logging
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -8,8 +9,10 @@ from cryptography.hazmat.primitives import serialization
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..lib import certificate_info, key_vault, signing_chain
+from ..lib import certificate_info, key_vault, revocation_client, signing_chain
 from ..lib.xades import KeySigner
+
+_logger = logging.getLogger(__name__)
 
 TIER_SELECTION = [
     (signing_chain.SUBJECT, "Subject teacher"),
@@ -343,6 +346,48 @@ class HocbaCertificate(models.Model):
         if not self.has_key:
             return _("No signing key is stored for %(name)s.", name=self.name)
         return False
+
+    def _hocba_check_revocation(self):
+        """Ask the certificate authority (CRL of the distribution point) whether
+        this certificate is revoked; refuse (UserError) when it is, or when the
+        company's ``hocba_revocation_check`` is "require" and no answer can be had."""
+        self.ensure_one()
+        mode = self.company_id.sudo().hocba_revocation_check or "require"
+        if mode == "off":
+            return
+        cert = self._hocba_x509()
+        issuer = next((c for c in self._hocba_chain() if c.subject == cert.issuer), None)
+        with revocation_client.RevocationClient(timeout=10) as client:
+            outcome = client.check(cert, issuer)
+        if outcome.status == revocation_client.REVOKED:
+            revoked_at = outcome.revoked_at.replace(tzinfo=None)
+            self.sudo().write({"revoked": True, "revoked_at": revoked_at})
+            raise UserError(_("The certificate %(name)s was revoked on %(date)s: it cannot sign.",
+                              name=self.name, date=revoked_at.strftime("%d/%m/%Y")))
+        if outcome.status == revocation_client.UNKNOWN:
+            _logger.warning("Revocation status of certificate %s unknown (%s): %s %s", self.serial,
+                            mode, outcome.reason, outcome.detail or outcome.url)
+            if mode == "require":
+                raise UserError(_("The revocation status of %(name)s cannot be checked: %(why)s. "
+                                  "Try again later or ask the IT officer.",
+                                  name=self.name, why=self._hocba_revocation_reason(outcome.reason)))
+
+    @api.model
+    def _hocba_revocation_reason(self, reason):
+        texts = {
+            "no_issuer": _("the certificate of its issuer is not registered with it"),
+            "no_source": _("it names no revocation list reachable over the web"),
+            "unreachable": _("its certificate authority did not answer"),
+            "http_error": _("its certificate authority answered with an error"),
+            "unreadable": _("the answer of its certificate authority is not a revocation list"),
+            "wrong_issuer": _("the revocation list comes from another certificate authority"),
+            "bad_signature": _("the revocation list is not signed by its certificate authority"),
+            "stale": _("the revocation list of its certificate authority is out of date"),
+            "ocsp_refused": _("the OCSP service of its certificate authority refused to answer"),
+            "ocsp_invalid": _("the OCSP answer does not match the question"),
+            "ocsp_unknown": _("the OCSP service of its certificate authority does not know it"),
+        }
+        return texts.get(reason) or reason
 
     @api.model
     def _hocba_for(self, user, tier):

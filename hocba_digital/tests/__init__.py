@@ -24,3 +24,4 @@ from . import test_signing_tours
 from . import test_signing_backends
 from . import test_parent_portal
 from . import test_public_verify
+from . import test_revocation_client

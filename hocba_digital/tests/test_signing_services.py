@@ -1,3 +1,4 @@
+import datetime
 import shutil
 import subprocess
 import tempfile
@@ -6,7 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..lib import pades, xades_t, xades_verify
+from ..lib import pades, revocation_client, xades_t, xades_verify
 from ..lib.pki_responders import PkiSandbox
 from .signing_common import SigningCase
 
@@ -30,6 +31,9 @@ class TestSigningWithServices(SigningCase):
         super().setUp()
         self.sandbox.fault = None
         self.sandbox.faults.clear()
+        revocation_client.CRL_CACHE.clear()  # a test may publish another CRL at the same URL
+        published = self.pki.crl_der
+        self.addCleanup(setattr, self.pki, "crl_der", published)
 
     def test_pades_b_t_and_b_lt_with_the_seal(self):
         version = self.sign_all()
@@ -83,3 +87,36 @@ class TestSigningWithServices(SigningCase):
         self.assertIn("cannot be checked", str(caught.exception))
         self.company.sudo().hocba_revocation_check = "soft"
         self.assertEqual(self.sign(self.subj)["signed"], 1)
+
+    @mute_logger("odoo.addons.hocba_digital.models.hocba_certificate")
+    def test_certificate_revocation_check(self):
+        certificate = self.certs["subj"]
+        certificate._hocba_check_revocation()  # good: nothing said
+        revocation_client.CRL_CACHE.clear()  # else the good CRL is kept a few minutes
+        self.sandbox.faults["crl"] = "500"
+        with self.assertRaises(UserError) as caught:
+            certificate._hocba_check_revocation()
+        self.assertEqual(str(caught.exception), (
+            "The revocation status of %s cannot be checked: its certificate authority answered with "
+            "an error. Try again later or ask the IT officer." % certificate.name))
+        self.company.sudo().hocba_revocation_check = "soft"
+        certificate._hocba_check_revocation()
+        self.company.sudo().hocba_revocation_check = "off"
+        asked = self.sandbox.counts["crl"]
+        certificate._hocba_check_revocation()
+        self.assertEqual(self.sandbox.counts["crl"], asked)  # "off" asks nobody
+
+    @mute_logger("odoo.addons.hocba_digital.models.hocba_certificate")
+    def test_certificate_revoked_or_stale_crl(self):
+        certificate = self.certs["subj"]
+        self.sandbox.revoke(self.pki.people["subj"])
+        with self.assertRaises(UserError) as caught:
+            certificate._hocba_check_revocation()
+        self.assertIn("%s was revoked on" % certificate.name, str(caught.exception))
+        revocation_client.CRL_CACHE.clear()
+        past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)
+        self.pki.crl_der = self.pki.make_crl(this_update=past - datetime.timedelta(days=7), next_update=past)
+        with self.assertRaises(UserError) as caught:
+            self.certs["home"]._hocba_check_revocation()
+        self.assertIn("the revocation list of its certificate authority is out of date",
+                      str(caught.exception))
