@@ -6,7 +6,6 @@ import time
 
 import requests
 
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
@@ -15,7 +14,7 @@ from odoo.tests import BaseCase, tagged
 from ..lib import pki_factory as pf
 from ..lib import pki_responders as pr
 from ..lib import revocation_client as rc
-from .test_csc_signer import _FixedTimeout
+from .crypto_tools import FixedTimeout, pki_sandbox, revoke_an_hour_ago
 
 UTC = datetime.timezone.utc
 PEOPLE = [
@@ -35,11 +34,9 @@ class TestRevocationClient(BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sandbox = pr.PkiSandbox.with_pki(PEOPLE, prefix="TEST").start()
-        cls.addClassCleanup(cls.sandbox.stop)
+        cls.sandbox = pki_sandbox(cls, PEOPLE)
         cls.pki = cls.sandbox.pki
-        cls.revoked_at = (datetime.datetime.now(UTC) - datetime.timedelta(hours=1)).replace(microsecond=0)
-        cls.sandbox.revoke((cls.pki.person("revoked"), cls.revoked_at, x509.ReasonFlags.key_compromise))
+        cls.revoked_at = revoke_an_hour_ago(cls.sandbox, "revoked")
         cls.published_crl = cls.pki.crl_der
         cls.teacher = cls.pki.person("teacher").cert
         cls.revoked = cls.pki.person("revoked").cert
@@ -125,7 +122,7 @@ class TestRevocationClient(BaseCase):
         # a responder that never answers: the timeout, once per attempt
         self.sandbox.faults["crl"], self.sandbox.hang_seconds = "timeout", 10
         session = requests.Session()
-        session.mount("http://", _FixedTimeout(0.5))
+        session.mount("http://", FixedTimeout(0.5))
         started = time.monotonic()
         with rc.RevocationClient(retries=1, cache=None, session=session) as client:
             outcome = client.check(self.teacher, self.issuer)

@@ -1,43 +1,26 @@
-import os
-import shutil
-import tempfile
-
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..lib import pkcs11_signer as p11, xades_verify
 from ..lib.csc_sandbox import CscSandbox
+from .crypto_tools import SigningTools, use_softhsm
 from .signing_common import PIN, SigningCase
 
 TOKEN_PIN = "852963"
 
 
 @tagged("post_install", "-at_install")
-class TestSigningBackends(SigningCase):
+class TestSigningBackends(SigningTools, SigningCase):
     """The same signing run with the English teacher's key on a PKCS#11 token
     (SoftHSM2) and on a CSC remote-signing service (a sandbox on 127.0.0.1)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.tmp = tempfile.mkdtemp(prefix="hocba-backends-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
         issued = cls.pki.people["subj"]
         # token
-        cls.module = p11.find_softhsm_module()
-        old_conf = os.environ.get("SOFTHSM2_CONF")
-
-        def restore():
-            p11.finalize_module(cls.module)
-            if old_conf is None:
-                os.environ.pop("SOFTHSM2_CONF", None)
-            else:
-                os.environ["SOFTHSM2_CONF"] = old_conf
-
-        cls.addClassCleanup(restore)
-        os.environ["SOFTHSM2_CONF"] = p11.write_softhsm_conf(cls.tmp)
-        p11.reload_module(cls.module)
+        cls.module = use_softhsm(cls, cls.make_tmp("hocba-backends-"))
         p11.load_into_softhsm(cls.module, "GV-TOKEN", "11223344", TOKEN_PIN, "gv-key",
                               issued.key, issued.cert)
         # remote signing

@@ -1,6 +1,4 @@
 import datetime
-import shutil
-import subprocess
 import tempfile
 
 from odoo.exceptions import UserError
@@ -8,7 +6,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..lib import pades, revocation_client, xades_t, xades_verify
-from ..lib.pki_responders import PkiSandbox
+from .crypto_tools import pdfsig, pki_sandbox
 from .signing_common import SigningCase
 
 
@@ -21,9 +19,7 @@ class TestSigningWithServices(SigningCase):
 
     @classmethod
     def build_pki(cls, people):
-        cls.sandbox = PkiSandbox.with_pki(people, prefix="TEST")
-        cls.sandbox.start()
-        cls.addClassCleanup(cls.sandbox.stop)
+        cls.sandbox = pki_sandbox(cls, people)
         cls.env.company.sudo().hocba_tsa_url = "%s/tsa" % cls.sandbox.url
         return cls.sandbox.pki
 
@@ -51,23 +47,10 @@ class TestSigningWithServices(SigningCase):
         self.assertTrue(all(r.ok for r in xades_verify.verify(xml, self.roots())))
 
     def test_pdfsig_accepts_every_signature(self):
-        if not shutil.which("pdfsig"):
-            self.fail("pdfsig (poppler-utils) is not installed: see tools/apt-packages.txt")
-        if not shutil.which("certutil"):
-            self.fail("certutil (libnss3-tools) is not installed: see tools/apt-packages.txt")
         _xml, pdf = self.files(self.sign_all())
+        # the OCSP responder named in the certificates (the sandbox) answers pdfsig's online check
         with tempfile.TemporaryDirectory() as tmp:
-            # an NSS database trusting the test root; the OCSP responder named
-            # in the certificates (the sandbox) answers pdfsig's online check
-            nss = "sql:%s" % tmp
-            subprocess.run(["certutil", "-N", "-d", nss, "--empty-password"], check=True)
-            root = "%s/root.pem" % tmp
-            open(root, "wb").write(self.pki.root_pem)
-            subprocess.run(["certutil", "-A", "-d", nss, "-n", "test-root", "-t", "C,C,C",
-                            "-a", "-i", root], check=True)
-            path = "%s/transcript.pdf" % tmp
-            open(path, "wb").write(pdf)
-            out = subprocess.run(["pdfsig", "-nssdir", nss, path], capture_output=True).stdout.decode()
+            out = pdfsig(tmp, pdf, self.pki.root_pem)
         self.assertEqual(out.count("Signature Validation: Signature is Valid."), 3, out)
         self.assertEqual(out.count("Certificate Validation: Certificate is Trusted."), 3, out)
 
