@@ -92,8 +92,7 @@ class SigningTools:
     """Mixin of a test class: ``make_tmp`` gives it a directory removed after
     the class, ``_write`` puts a file there, ``write_pki`` the PEMs of a PKI
     (``root_pem`` / ``intermediate_pem`` paths) that ``xmlsec1`` checks against;
-    ``assertOverSubjectSignature`` checks a back end's signature made over
-    ``subject_signed``."""
+    the ``assert*`` check what a signer made, with our verifier and xmlsec1."""
 
     tmp = root_pem = intermediate_pem = pki = None
 
@@ -117,6 +116,15 @@ class SigningTools:
         path = self._write("doc-%s.xml" % signature_id, doc)
         return xmlsec1_verify(path, signature_id, root_pem or self.root_pem,
                               intermediate_pem or self.intermediate_pem)
+
+    def assertOnlySignatureVerifies(self, doc, pki):
+        """The one signature of ``doc`` (sig-1) chains to ``pki``'s root and is
+        intact, for us and for xmlsec1."""
+        report = xades_verify.verify(doc, [pki.root_pem])[0]
+        self.assertTrue(report.ok, report.errors)
+        returncode, out = self.xmlsec1(doc, "sig-1-ds", self._write("sig-1-root.pem", pki.root_pem),
+                                       self._write("sig-1-intermediate.pem", pki.intermediate_pem))
+        self.assertEqual(returncode, 0, out)
 
     def assertOverSubjectSignature(self, doc, issued):
         """``doc``: ``subject_signed`` signed again over data and sig-1 as
