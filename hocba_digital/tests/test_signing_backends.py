@@ -85,3 +85,30 @@ class TestSigningBackends(SigningTools, SigningCase):
         self.assertIn("cannot be reached", str(caught.exception))
         self.csc.clear_faults()
         self.assertFalse(self.transcript_a.version_ids)
+
+    @mute_logger("odoo.addons.hocba_digital.lib.pkcs11_signer")
+    def test_token_refusals_say_what_is_wrong(self):
+        self.use("pkcs11")
+        certificate = self.certs["subj"].sudo()
+        certificate.pkcs11_token_label = "NO-SUCH-TOKEN"
+        with self.assertRaises(UserError) as caught:
+            self.sign(self.subj, pin=TOKEN_PIN)
+        self.assertEqual(str(caught.exception), "The token NO-SUCH-TOKEN of %s is not found: is it "
+                                                "plugged in?" % certificate.name)
+        certificate.write({"pkcs11_token_label": "GV-TOKEN", "pkcs11_key_label": "nobody"})
+        with self.assertRaises(UserError) as caught:
+            self.sign(self.subj, pin=TOKEN_PIN)
+        self.assertEqual(str(caught.exception), "The token of %s does not hold exactly one key "
+                                                "labelled nobody." % certificate.name)
+        self.assertFalse(self.transcript_a.version_ids)
+
+    @mute_logger("odoo.addons.hocba_digital.lib.csc_signer")
+    def test_remote_signing_failure_names_the_certificate(self):
+        self.use("csc")
+        self.csc.fault("bad_signature", "signatures/signHash")
+        with self.assertRaises(UserError) as caught:
+            self.sign(self.subj, pin=TOKEN_PIN)
+        self.assertIn("Remote signing for %s failed:" % self.certs["subj"].name, str(caught.exception))
+        self.assertIn("does not match the certificate", str(caught.exception))
+        self.csc.clear_faults()
+        self.assertFalse(self.transcript_a.version_ids)
