@@ -256,14 +256,15 @@ class HocbaCertificate(models.Model):
                     self.pkcs11_module, self.pkcs11_token_label, key_label=self.pkcs11_key_label,
                     user_pin=pin, certificate=self._hocba_x509(), chain=self._hocba_chain())
         if self.backend == "csc":
-            account = self.sudo()
-            if not (account.csc_url and account.csc_credential):
+            account_sudo = self.sudo()  # the account's password is the IT officer's field
+            if not (account_sudo.csc_url and account_sudo.csc_credential):
                 raise UserError(_("Remote signing is not configured for %(name)s.", name=self.name))
             refused = _("The remote signing service refused the account of %(name)s.", name=self.name)
             with self._hocba_backend_errors(refused):
                 return csc_signer.CscSigner(
-                    account.csc_url, account.csc_credential, username=account.csc_username or None,
-                    password=account.csc_password or None, timeout=30)
+                    account_sudo.csc_url, account_sudo.csc_credential,
+                    username=account_sudo.csc_username or None,
+                    password=account_sudo.csc_password or None, timeout=30)
         raise UserError(_("No kind of key is configured for %(name)s.", name=self.name))
 
     @contextlib.contextmanager
@@ -351,7 +352,8 @@ class HocbaCertificate(models.Model):
         this certificate is revoked; refuse (UserError) when it is, or when the
         company's ``hocba_revocation_check`` is "require" and no answer can be had."""
         self.ensure_one()
-        mode = self.company_id.sudo().hocba_revocation_check or "require"
+        company_sudo = self.company_id.sudo()  # the setting is readable by the IT officer only
+        mode = company_sudo.hocba_revocation_check or "require"
         if mode == "off":
             return
         cert = self._hocba_x509()
@@ -360,7 +362,9 @@ class HocbaCertificate(models.Model):
             outcome = client.check(cert, issuer)
         if outcome.status == revocation_client.REVOKED:
             revoked_at = outcome.revoked_at.replace(tzinfo=None)
-            self.sudo().write({"revoked": True, "revoked_at": revoked_at})
+            # the signer cannot edit certificates; their CA has just said it is revoked
+            certificate_sudo = self.sudo()
+            certificate_sudo.write({"revoked": True, "revoked_at": revoked_at})
             raise UserError(_("The certificate %(name)s was revoked on %(date)s: it cannot sign.",
                               name=self.name, date=format_date(self.env, revoked_at)))
         if outcome.status == revocation_client.UNKNOWN:

@@ -54,7 +54,8 @@ class TestSigningWithServices(SigningCase):
         self.assertEqual(out.count("Signature Validation: Signature is Valid."), 3, out)
         self.assertEqual(out.count("Certificate Validation: Certificate is Trusted."), 3, out)
 
-    @mute_logger("odoo.addons.hocba_digital.models.hocba_signing_service")
+    @mute_logger("odoo.addons.hocba_digital.models.hocba_signing_service",
+                 "odoo.addons.hocba_digital.models.hocba_certificate")
     def test_revoked_certificate_is_refused(self):
         self.sandbox.revoke(self.pki.people["subj"])
         with self.assertRaises(UserError) as caught:
@@ -62,7 +63,8 @@ class TestSigningWithServices(SigningCase):
         self.assertIn("revoked", str(caught.exception))
         self.assertFalse(self.transcript_a.version_ids)
 
-    @mute_logger("odoo.addons.hocba_digital.models.hocba_signing_service")
+    @mute_logger("odoo.addons.hocba_digital.models.hocba_signing_service",
+                 "odoo.addons.hocba_digital.models.hocba_certificate")
     def test_unreachable_revocation_service(self):
         self.sandbox.faults["crl"] = "500"
         with self.assertRaises(UserError) as caught:
