@@ -18,7 +18,8 @@ No Odoo import here.
   ``Signer`` interface requires.
 * The certificate is given as an ``x509.Certificate`` or looked up on the
   token (CKO_CERTIFICATE with the key's label / id).
-* Errors: ``TokenPinError`` (wrong / locked PIN), ``TokenNotFoundError``,
+* Errors: ``TokenPinError`` (wrong PIN; ``TokenPinLockedError``,
+  ``TokenPinExpiredError``), ``TokenNotFoundError``,
   ``TokenKeyNotFoundError``, all ``Pkcs11SignerError``.  The PIN is never
   logged, never put in an exception message and not shown by ``repr``.
 * Outside a ``with`` block each ``sign`` opens and closes its own session
@@ -66,6 +67,14 @@ class Pkcs11SignerError(Exception):
 
 class TokenPinError(Pkcs11SignerError):
     """Wrong (or locked / expired) user PIN."""
+
+
+class TokenPinLockedError(TokenPinError):
+    """The user PIN is locked (too many wrong tries)."""
+
+
+class TokenPinExpiredError(TokenPinError):
+    """The user PIN has expired and must be changed first."""
 
 
 class TokenNotFoundError(Pkcs11SignerError):
@@ -208,9 +217,9 @@ class Pkcs11Signer(Signer):
             except (pkcs11.PinIncorrect, pkcs11.PinInvalid, pkcs11.PinLenRange):
                 raise TokenPinError("wrong PIN for PKCS#11 token %r" % (self.token_label,)) from None
             except pkcs11.PinLocked:
-                raise TokenPinError("the PIN of PKCS#11 token %r is locked" % (self.token_label,)) from None
+                raise TokenPinLockedError("the PIN of PKCS#11 token %r is locked" % (self.token_label,)) from None
             except pkcs11.PinExpired:
-                raise TokenPinError("the PIN of PKCS#11 token %r has expired" % (self.token_label,)) from None
+                raise TokenPinExpiredError("the PIN of PKCS#11 token %r has expired" % (self.token_label,)) from None
             except pkcs11.PKCS11Error as exc:
                 raise Pkcs11SignerError("cannot open a session on token %r: %s"
                                         % (self.token_label, type(exc).__name__)) from None

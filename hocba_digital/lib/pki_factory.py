@@ -40,6 +40,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from .revocation_client import load_crl
+
 UTC = datetime.timezone.utc
 
 ROOT = "root"
@@ -107,6 +109,15 @@ def _name(pairs):
 
 def _labelled(prefix, text):
     return "%s %s" % (prefix, text) if prefix else text
+
+
+def _pki_name(prefix, common_name):
+    """The name of one of the PKI's own certificates (CAs, OCSP responder, TSA)."""
+    return _name([
+        (NameOID.COUNTRY_NAME, "VN"),
+        (NameOID.ORGANIZATION_NAME, _labelled(prefix, "Hoc Ba So PKI")),
+        (NameOID.COMMON_NAME, _labelled(prefix, common_name)),
+    ])
 
 
 @dataclass
@@ -325,6 +336,12 @@ def _base_builder(subject, issuer, public_key, not_before, not_after):
     return builder
 
 
+def _ca_builder(subject, issuer, key, not_before, not_after, path_length):
+    builder = _base_builder(subject, issuer, key.public_key(), not_before, not_after)
+    builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+    return builder.add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
+
+
 def build_pki(people=(), base_url="http://127.0.0.1:8070", prefix="DEMO",
               organisation="Trường Tiểu học Hòa Bình", key_type="rsa",
               now=None, ca_days=3650, leaf_days=365, not_before=None,
@@ -349,28 +366,14 @@ def build_pki(people=(), base_url="http://127.0.0.1:8070", prefix="DEMO",
 
     # root CA: self-signed
     root_key = _new_key(key_type)
-    root_subject = _name([
-        (NameOID.COUNTRY_NAME, "VN"),
-        (NameOID.ORGANIZATION_NAME, _labelled(prefix, "Hoc Ba So PKI")),
-        (NameOID.COMMON_NAME, _labelled(prefix, "Hoc Ba So Root CA")),
-    ])
-    builder = _base_builder(root_subject, None, root_key.public_key(), ca_from,
-                            now + datetime.timedelta(days=ca_days))
-    builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
-    builder = builder.add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
+    builder = _ca_builder(_pki_name(prefix, "Hoc Ba So Root CA"), None, root_key, ca_from,
+                          now + datetime.timedelta(days=ca_days), path_length=1)
     root = Issued("root", root_key, builder.sign(root_key, hashes.SHA256()))
 
     # intermediate CA
     inter_key = _new_key(key_type)
-    inter_subject = _name([
-        (NameOID.COUNTRY_NAME, "VN"),
-        (NameOID.ORGANIZATION_NAME, _labelled(prefix, "Hoc Ba So PKI")),
-        (NameOID.COMMON_NAME, _labelled(prefix, "Hoc Ba So Issuing CA")),
-    ])
-    builder = _base_builder(inter_subject, root, inter_key.public_key(), ca_from,
-                            now + datetime.timedelta(days=ca_days // 2))
-    builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-    builder = builder.add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
+    builder = _ca_builder(_pki_name(prefix, "Hoc Ba So Issuing CA"), root, inter_key, ca_from,
+                          now + datetime.timedelta(days=ca_days // 2), path_length=0)
     builder = builder.add_extension(_crl_dp("%s/crl/root.crl" % base_url), critical=False)
     builder = builder.add_extension(_aia("%s/ocsp" % base_url, "%s/certs/root.cer" % base_url), critical=False)
     intermediate = Issued("intermediate", inter_key, builder.sign(root_key, hashes.SHA256()))
@@ -386,21 +389,10 @@ def build_pki(people=(), base_url="http://127.0.0.1:8070", prefix="DEMO",
     ])
     pki.seal = pki._issue_leaf("seal", seal_subject, leaf_from, leaf_until)
 
-    ocsp_subject = _name([
-        (NameOID.COUNTRY_NAME, "VN"),
-        (NameOID.ORGANIZATION_NAME, _labelled(prefix, "Hoc Ba So PKI")),
-        (NameOID.COMMON_NAME, _labelled(prefix, "Hoc Ba So OCSP Responder")),
-    ])
-    pki.ocsp = pki._issue_leaf("ocsp", ocsp_subject, leaf_from, leaf_until,
-                               eku=[ExtendedKeyUsageOID.OCSP_SIGNING], ocsp_nocheck=True)
-
-    tsa_subject = _name([
-        (NameOID.COUNTRY_NAME, "VN"),
-        (NameOID.ORGANIZATION_NAME, _labelled(prefix, "Hoc Ba So PKI")),
-        (NameOID.COMMON_NAME, _labelled(prefix, "Hoc Ba So Time Stamping Authority")),
-    ])
-    pki.tsa = pki._issue_leaf("tsa", tsa_subject, leaf_from, leaf_until,
-                              eku=[ExtendedKeyUsageOID.TIME_STAMPING], eku_critical=True)
+    pki.ocsp = pki._issue_leaf("ocsp", _pki_name(prefix, "Hoc Ba So OCSP Responder"), leaf_from,
+                               leaf_until, eku=[ExtendedKeyUsageOID.OCSP_SIGNING], ocsp_nocheck=True)
+    pki.tsa = pki._issue_leaf("tsa", _pki_name(prefix, "Hoc Ba So Time Stamping Authority"), leaf_from,
+                              leaf_until, eku=[ExtendedKeyUsageOID.TIME_STAMPING], eku_critical=True)
 
     for person in people:
         if isinstance(person, dict):
@@ -410,15 +402,6 @@ def build_pki(people=(), base_url="http://127.0.0.1:8070", prefix="DEMO",
     pki.crl_der = pki.make_crl(revoked)
     pki.root_crl_der = pki.make_crl((), issuer=root)
     return pki
-
-
-def load_crl(crl):
-    """A CertificateRevocationList from PEM or DER bytes (or the object itself)."""
-    if isinstance(crl, x509.CertificateRevocationList):
-        return crl
-    if crl.lstrip().startswith(b"-----BEGIN"):
-        return x509.load_pem_x509_crl(crl)
-    return x509.load_der_x509_crl(crl)
 
 
 def is_revoked(cert, crl, issuer_cert=None):

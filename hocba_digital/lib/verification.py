@@ -20,18 +20,13 @@ personal identification number is never read.
 
 import base64
 import datetime
-import os
-import urllib.request
 from io import BytesIO
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding
-from cryptography.x509 import ocsp
+from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
-from . import signing_chain, xades_verify, xml_profile
-from .pki_factory import load_crl
+from . import revocation_client, signing_chain, xades_verify, xml_profile
 
 UTC = datetime.timezone.utc
 DEFAULT_REQUIRED = (signing_chain.HOMEROOM, signing_chain.PRINCIPAL, signing_chain.SEAL)
@@ -50,75 +45,41 @@ class _Refused(Exception):
 # ---------------------------------------------------------------------------
 def crl_revocation(*crls):
     """A revocation callable from CRLs (PEM or DER): only a CRL of the
-    certificate's issuer, signed by ``issuer``, is believed."""
-    loaded = [load_crl(c) for c in crls]
+    certificate's issuer, signed by ``issuer``, is believed (out of date or
+    not: it still tells what was revoked before it was issued)."""
+    loaded = [revocation_client.load_crl(c) for c in crls]
 
     def check(cert, issuer, when):
         for crl in loaded:
-            if issuer is None or crl.issuer != cert.issuer or not crl.is_signature_valid(issuer.public_key()):
-                continue
-            entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
-            if entry is not None and (when is None or entry.revocation_date_utc <= when):
-                return "revoked"
-            return "good"
+            outcome = revocation_client.status_from_crl(crl, cert, issuer, at=when, require_fresh=False)
+            if outcome.conclusive:
+                return outcome.status
         return "unknown"
     return check
+
+
+class RevocationUnavailable(Exception):
+    """The OCSP responder could not give a usable answer (reported as a warning)."""
+
+
+# "unknown" for these is an answer; for the others the check itself failed
+_QUIET_UNKNOWN = {"no_issuer", "no_source", "ocsp_refused", "ocsp_unknown"}
 
 
 def ocsp_revocation(url=None, timeout=10):
     """A revocation callable asking an OCSP responder (``url``, default the
-    certificate's AIA).  The response must carry our nonce and be signed by the
-    issuer or by a responder certificate the issuer gave OCSPSigning."""
+    certificate's AIA) through ``revocation_client``: nonce, serial and
+    responder signature checked there."""
 
     def check(cert, issuer, when):
-        target = url or _aia_ocsp(cert)
-        if issuer is None or not target:
-            return "unknown"
-        nonce = os.urandom(16)
-        body = (ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1())
-                .add_extension(x509.OCSPNonce(nonce), critical=False).build()
-                .public_bytes(serialization.Encoding.DER))
-        request = urllib.request.Request(target, data=body,
-                                         headers={"Content-Type": "application/ocsp-request"})
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) URL
-            answer = ocsp.load_der_ocsp_response(response.read())
-        if answer.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
-            return "unknown"
-        if answer.serial_number != cert.serial_number:
-            raise ValueError("OCSP answer is about another certificate")
-        if answer.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce != nonce:
-            raise ValueError("OCSP nonce mismatch")
-        _check_ocsp_signer(answer, issuer)
-        if answer.certificate_status == ocsp.OCSPCertStatus.GOOD:
-            return "good"
-        if answer.certificate_status == ocsp.OCSPCertStatus.REVOKED:
-            return "revoked" if when is None or answer.revocation_time_utc <= when else "good"
-        return "unknown"
+        with revocation_client.RevocationClient(timeout=timeout, retries=0, cache=None,
+                                                ocsp_url=url) as client:
+            outcome = client.check(cert, issuer, at=when, methods=("ocsp",))
+        if outcome.status == "unknown" and outcome.reason not in _QUIET_UNKNOWN:
+            raise RevocationUnavailable("%s (%s)" % (revocation_client.REASONS[outcome.reason],
+                                                     outcome.detail or outcome.url))
+        return outcome.status
     return check
-
-
-def _aia_ocsp(cert):
-    try:
-        aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
-    except x509.ExtensionNotFound:
-        return None
-    return next((a.access_location.value for a in aia
-                 if a.access_method == x509.oid.AuthorityInformationAccessOID.OCSP), None)
-
-
-def _check_ocsp_signer(answer, issuer):
-    signer = issuer
-    if answer.certificates:
-        signer = answer.certificates[0]
-        signer.verify_directly_issued_by(issuer)
-        eku = signer.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-        if x509.oid.ExtendedKeyUsageOID.OCSP_SIGNING not in eku:
-            raise ValueError("OCSP responder certificate lacks OCSPSigning")
-    key = signer.public_key()
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        key.verify(answer.signature, answer.tbs_response_bytes, ec.ECDSA(answer.signature_hash_algorithm))
-    else:
-        key.verify(answer.signature, answer.tbs_response_bytes, padding.PKCS1v15(), answer.signature_hash_algorithm)
 
 
 def _revocation_status(revocation, cert, issuer, when, errors, warnings):

@@ -1,15 +1,19 @@
 import base64
 import contextlib
 import datetime
+import logging
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import format_date
 
-from ..lib import certificate_info, key_vault, signing_chain
+from ..lib import certificate_info, csc_signer, key_vault, pkcs11_signer, revocation_client, signing_chain
 from ..lib.xades import KeySigner
+
+_logger = logging.getLogger(__name__)
 
 TIER_SELECTION = [
     (signing_chain.SUBJECT, "Subject teacher"),
@@ -193,7 +197,7 @@ class HocbaCertificate(models.Model):
                               "a run of the same or consecutive digits.",
                               n=key_vault.MIN_PIN_LENGTH))
         if self.certificate_pem and self.certificate_pem.strip() != cert_pem.decode().strip():
-            raise UserError(_("The key file holds another certificate than this record."))
+            raise UserError(_("The key file holds another certificate than %(name)s.", name=self.name))
         sealed = key_vault.seal(key_pem, pin, self._hocba_key_binding())
         self.sudo().write({
             "certificate_pem": cert_pem.decode(), "chain_pem": "".join(c.decode() for c in chain),
@@ -247,67 +251,66 @@ class HocbaCertificate(models.Model):
             key = serialization.load_pem_private_key(key_pem, None)
             return KeySigner(key, self._hocba_x509(), self._hocba_chain())
         if self.backend == "pkcs11":
-            from ..lib import pkcs11_signer
-            try:
+            with self._hocba_backend_errors():
                 return pkcs11_signer.Pkcs11Signer(
                     self.pkcs11_module, self.pkcs11_token_label, key_label=self.pkcs11_key_label,
                     user_pin=pin, certificate=self._hocba_x509(), chain=self._hocba_chain())
-            except pkcs11_signer.TokenPinError:
-                raise UserError(_("Wrong PIN for the token of %(name)s.", name=self.name))
-            except pkcs11_signer.Pkcs11SignerError as exc:
-                raise UserError(_("The token of %(name)s cannot be used: %(why)s",
-                                  name=self.name, why=exc))
         if self.backend == "csc":
-            return self._hocba_csc_signer()
+            account_sudo = self.sudo()  # the account's password is the IT officer's field
+            if not (account_sudo.csc_url and account_sudo.csc_credential):
+                raise UserError(_("Remote signing is not configured for %(name)s.", name=self.name))
+            refused = _("The remote signing service refused the account of %(name)s.", name=self.name)
+            with self._hocba_backend_errors(refused):
+                return csc_signer.CscSigner(
+                    account_sudo.csc_url, account_sudo.csc_credential,
+                    username=account_sudo.csc_username or None,
+                    password=account_sudo.csc_password or None, timeout=30)
         raise UserError(_("No kind of key is configured for %(name)s.", name=self.name))
-
-    def _hocba_csc_signer(self):
-        from ..lib import csc_signer
-        account = self.sudo()
-        if not (account.csc_url and account.csc_credential):
-            raise UserError(_("Remote signing is not configured for %(name)s.", name=self.name))
-        try:
-            return csc_signer.CscSigner(
-                account.csc_url, account.csc_credential, username=account.csc_username or None,
-                password=account.csc_password or None, timeout=30)
-        except csc_signer.CscAuthError:
-            raise UserError(_("The remote signing service refused the account of %(name)s.",
-                              name=self.name))
-        except csc_signer.CscUnavailable:
-            raise UserError(_("The remote signing service cannot be reached: try again later."))
-        except csc_signer.CscError as exc:
-            raise UserError(_("Remote signing failed: %(why)s", why=exc))
 
     @contextlib.contextmanager
     def _hocba_session(self, pin, count):
         """The signer, kept open for one batch of ``count`` signatures: one token
         session, or one remote authorisation, with the PIN given here only."""
         signer = self._hocba_signer(pin)
-        if self.backend == "csc":
-            from ..lib import csc_signer
-            try:
-                with signer.batch(count, pin=pin):
-                    yield signer
-            except csc_signer.CscAuthError:
-                raise UserError(_("Wrong PIN for the remote signing key of %(name)s.",
-                                  name=self.name))
-            except csc_signer.CscUnavailable:
-                raise UserError(_("The remote signing service cannot be reached: try again "
-                                  "later."))
-            except csc_signer.CscError as exc:
-                raise UserError(_("Remote signing failed: %(why)s", why=exc))
-        elif self.backend == "pkcs11":
-            from ..lib import pkcs11_signer
-            try:
-                with signer:
-                    yield signer
-            except pkcs11_signer.TokenPinError:
-                raise UserError(_("Wrong PIN for the token of %(name)s.", name=self.name))
-            except pkcs11_signer.Pkcs11SignerError as exc:
-                raise UserError(_("The token of %(name)s cannot be used: %(why)s",
-                                  name=self.name, why=exc))
-        else:
+        if self.backend == "pkcs12":
             yield signer
+            return
+        batch = signer.batch(count, pin=pin) if self.backend == "csc" else signer
+        refused = _("Wrong PIN for the remote signing key of %(name)s.", name=self.name)
+        with self._hocba_backend_errors(refused), batch:
+            yield signer
+
+    @contextlib.contextmanager
+    def _hocba_backend_errors(self, csc_refused=None):
+        """A token's or a remote signing service's error as a refusal that says
+        what to do; ``csc_refused``: the text when the service refuses who we are."""
+        name = self.name
+        try:
+            yield
+        except pkcs11_signer.TokenPinLockedError:
+            raise UserError(_("The PIN of the token of %(name)s is locked after too many wrong "
+                              "tries: have it unlocked by the token's administrator.", name=name))
+        except pkcs11_signer.TokenPinExpiredError:
+            raise UserError(_("The PIN of the token of %(name)s has expired: change it with the "
+                              "token's own tool first.", name=name))
+        except pkcs11_signer.TokenPinError:
+            raise UserError(_("Wrong PIN for the token of %(name)s.", name=name))
+        except pkcs11_signer.TokenNotFoundError:
+            raise UserError(_("The token %(token)s of %(name)s is not found: is it plugged in?",
+                              token=self.pkcs11_token_label, name=name))
+        except pkcs11_signer.TokenKeyNotFoundError:
+            raise UserError(_("The token of %(name)s does not hold exactly one key labelled "
+                              "%(key)s.", name=name, key=self.pkcs11_key_label))
+        except pkcs11_signer.Pkcs11SignerError as exc:
+            raise UserError(_("The token of %(name)s cannot be used: %(why)s", name=name, why=exc))
+        except csc_signer.CscAuthError:
+            raise UserError(csc_refused or _("The remote signing service refused the account of "
+                                             "%(name)s.", name=name))
+        except csc_signer.CscUnavailable:
+            raise UserError(_("The remote signing service of %(name)s cannot be reached: try "
+                              "again later.", name=name))
+        except csc_signer.CscError as exc:
+            raise UserError(_("Remote signing for %(name)s failed: %(why)s", name=name, why=exc))
 
     # ---- Checks before a signature ----
 
@@ -327,7 +330,7 @@ class HocbaCertificate(models.Model):
         }
         for problem in problems:
             date = info.not_before if problem == "not_yet_valid" else info.not_after
-            return messages[problem] % {"name": self.name, "date": date.strftime("%d/%m/%Y")}
+            return messages[problem] % {"name": self.name, "date": format_date(self.env, date)}
         if tier == signing_chain.SEAL:
             if self.purpose != "seal":
                 return _("Only the school seal certificate can sign as the school.")
@@ -343,6 +346,51 @@ class HocbaCertificate(models.Model):
         if not self.has_key:
             return _("No signing key is stored for %(name)s.", name=self.name)
         return False
+
+    def _hocba_check_revocation(self):
+        """Ask the certificate authority (CRL of the distribution point) whether
+        this certificate is revoked; refuse (UserError) when it is, or when the
+        company's ``hocba_revocation_check`` is "require" and no answer can be had."""
+        self.ensure_one()
+        company_sudo = self.company_id.sudo()  # the setting is readable by the IT officer only
+        mode = company_sudo.hocba_revocation_check or "require"
+        if mode == "off":
+            return
+        cert = self._hocba_x509()
+        issuer = next((c for c in self._hocba_chain() if c.subject == cert.issuer), None)
+        with revocation_client.RevocationClient(timeout=10) as client:
+            outcome = client.check(cert, issuer)
+        if outcome.status == revocation_client.REVOKED:
+            revoked_at = outcome.revoked_at.replace(tzinfo=None)
+            # the signer cannot edit certificates; their CA has just said it is revoked
+            certificate_sudo = self.sudo()
+            certificate_sudo.write({"revoked": True, "revoked_at": revoked_at})
+            raise UserError(_("The certificate %(name)s was revoked on %(date)s: it cannot sign.",
+                              name=self.name, date=format_date(self.env, revoked_at)))
+        if outcome.status == revocation_client.UNKNOWN:
+            _logger.warning("Revocation status of certificate %s unknown (%s): %s %s", self.serial,
+                            mode, outcome.reason, outcome.detail or outcome.url)
+            if mode == "require":
+                raise UserError(_("The revocation status of %(name)s cannot be checked: %(why)s. "
+                                  "Try again later or ask the IT officer.",
+                                  name=self.name, why=self._hocba_revocation_reason(outcome.reason)))
+
+    @api.model
+    def _hocba_revocation_reason(self, reason):
+        texts = {
+            "no_issuer": _("the certificate of its issuer is not registered with it"),
+            "no_source": _("it names no revocation list reachable over the web"),
+            "unreachable": _("its certificate authority did not answer"),
+            "http_error": _("its certificate authority answered with an error"),
+            "unreadable": _("the answer of its certificate authority is not a revocation list"),
+            "wrong_issuer": _("the revocation list comes from another certificate authority"),
+            "bad_signature": _("the revocation list is not signed by its certificate authority"),
+            "stale": _("the revocation list of its certificate authority is out of date"),
+            "ocsp_refused": _("the OCSP service of its certificate authority refused to answer"),
+            "ocsp_invalid": _("the OCSP answer does not match the question"),
+            "ocsp_unknown": _("the OCSP service of its certificate authority does not know it"),
+        }
+        return texts.get(reason) or reason
 
     @api.model
     def _hocba_for(self, user, tier):

@@ -2,7 +2,6 @@ import base64
 import contextlib
 import logging
 
-import requests
 from cryptography import x509
 from lxml import etree
 
@@ -11,7 +10,7 @@ from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBack
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..lib import pades, pades_verify, pki_factory, signing_chain, transcript_layout, xades, xades_t, xml_profile
+from ..lib import pades, pades_verify, signing_chain, transcript_layout, xades, xades_t, xml_profile
 from ..lib.xml_profile_hocba_1_0 import NS_1_0
 
 _logger = logging.getLogger(__name__)
@@ -133,7 +132,7 @@ class HocbaSigningService(models.AbstractModel):
                     certificate = self._hocba_certificate(user, tier, purpose)
                     # two signatures per item at most (XML and PDF)
                     signer = stack.enter_context(certificate._hocba_session(pin, 2 * len(items)))
-                    self._hocba_check_revocation(certificate)
+                    certificate._hocba_check_revocation()
                 failure = certificate._hocba_refusal(user, tier)
             if not failure:
                 try:
@@ -313,44 +312,6 @@ class HocbaSigningService(models.AbstractModel):
         details = ", ".join(details) if isinstance(details, (list, tuple)) else (details or "")
         return texts[code] % {"name": name, "subject": subject.name if subject else "",
                               "details": details}
-
-    # ---- revocation ----
-
-    @api.model
-    def _hocba_check_revocation(self, certificate):
-        company = self.env.company.sudo()
-        mode = company.hocba_revocation_check or "require"
-        if mode == "off":
-            return
-        cert = certificate._hocba_x509()
-        chain = certificate._hocba_chain()
-        issuer = next((c for c in chain if c.subject == cert.issuer), None)
-        try:
-            points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
-            urls = [name.value for point in points for name in (point.full_name or ())
-                    if isinstance(name, x509.UniformResourceIdentifier)]
-        except x509.ExtensionNotFound:
-            urls = []
-        entry, reached = None, False
-        for url in urls:
-            try:
-                response = requests.get(url, timeout=10)
-                response.raise_for_status()
-                entry = pki_factory.revocation_entry(cert, response.content, issuer)
-                reached = True
-                break
-            except (requests.RequestException, ValueError) as exc:
-                _logger.warning("CRL %s for certificate %s not usable: %s", url,
-                                certificate.serial, exc)
-        if entry is not None:
-            certificate.sudo().write({"revoked": True, "revoked_at": fields.Datetime.to_string(
-                entry.revocation_date_utc.replace(tzinfo=None))})
-            raise UserError(_("The certificate %(name)s has been revoked: it cannot sign.",
-                              name=certificate.name))
-        if not reached and mode == "require":
-            raise UserError(_("The revocation status of %(name)s cannot be checked (no answer "
-                              "from its certificate authority): try again later or ask the IT "
-                              "officer.", name=certificate.name))
 
 
 def xades_cn(cert):

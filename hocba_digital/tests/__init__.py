@@ -28,3 +28,4 @@ from . import test_certificate_costs
 from . import test_certificate_cost_flow
 from . import test_transfer
 from . import test_transfer_package
+from . import test_revocation_client

@@ -8,10 +8,6 @@ import datetime
 import hashlib
 import ipaddress
 import logging
-import os
-import shutil
-import subprocess
-import tempfile
 import time
 
 import requests
@@ -25,7 +21,7 @@ from odoo.tests import BaseCase, tagged
 from ..lib import csc_sandbox, pades, pades_verify, xades, xades_verify
 from ..lib import csc_signer as csc
 from ..lib import pki_factory as pf
-from .test_xades_signing import DOCUMENT, DS, PEOPLE, XADES, XMLSEC1
+from .crypto_tools import DOCUMENT, PEOPLE, FixedTimeout, LogCapture, SigningTools, make_pdf, subject_signed
 
 # characters that never occur in base64 / hex dumps, so a hit in a log is real
 PIN = "p!n-5821-csc"
@@ -33,42 +29,14 @@ WRONG_PIN = "0000!wrong"
 PASSWORD = "pw!csc-4477"
 
 
-class _FixedTimeout(requests.adapters.HTTPAdapter):
-    """Odoo's test runner raises every requests timeout below 10 s to 10 s (in
-    ``Session.send``); the adapter below it applies the short one we test."""
-
-    def __init__(self, timeout):
-        super().__init__()
-        self.fixed_timeout = timeout
-
-    def send(self, request, **kwargs):
-        kwargs["timeout"] = self.fixed_timeout
-        return super().send(request, **kwargs)
-
-
-class _Capture(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.texts = []
-
-    def emit(self, record):
-        try:
-            self.texts.append(record.getMessage())
-        except Exception:
-            self.texts.append(str(record.msg))
-        self.texts.append(repr(record.args))
-        if record.exc_info:
-            self.texts.append(logging.Formatter().formatException(record.exc_info))
-
-
 @tagged("post_install", "-at_install")
-class TestCscSigner(BaseCase):
+class TestCscSigner(SigningTools, BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         # everything that reaches the root logger, and our own DEBUG records
         # (captured without flooding the test output)
-        cls.capture = _Capture()
+        cls.capture = LogCapture()
         logging.getLogger().addHandler(cls.capture)
         cls.addClassCleanup(logging.getLogger().removeHandler, cls.capture)
         for name in (csc.__name__, csc_sandbox.__name__):
@@ -80,8 +48,7 @@ class TestCscSigner(BaseCase):
             logger.addHandler(cls.capture)
             logger.propagate = False
 
-        cls.tmp = tempfile.mkdtemp(prefix="hocba-csc-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        cls.make_tmp("hocba-csc-")
         cls.pki = pf.build_pki(PEOPLE, base_url="http://127.0.0.1:8196", prefix="TEST")
         cls.pki_ec = pf.build_pki(PEOPLE[:1], base_url="http://127.0.0.1:8196", prefix="TEST", key_type="ec")
         cls.staff = cls.pki.person("homeroom")
@@ -99,15 +66,7 @@ class TestCscSigner(BaseCase):
         box.start()
         cls.addClassCleanup(box.stop)
         cls.token = box.issue_token("lan")
-        cls.root_pem = cls._write("root.pem", cls.pki.root_pem)
-        cls.intermediate_pem = cls._write("intermediate.pem", cls.pki.intermediate_pem)
-
-    @classmethod
-    def _write(cls, name, data):
-        path = os.path.join(cls.tmp, name)
-        with open(path, "wb") as f:
-            f.write(data)
-        return path
+        cls.write_pki(cls.pki)
 
     def setUp(self):
         super().setUp()
@@ -120,30 +79,18 @@ class TestCscSigner(BaseCase):
         self.addCleanup(signer.close)
         return signer
 
-    def xmlsec1(self, doc, signature_id, root_pem, intermediate_pem):
-        if not XMLSEC1:
-            self.skipTest("xmlsec1 is not installed (tools/apt-packages.txt)")
-        path = self._write("doc-%s.xml" % signature_id, doc)
-        cmd = [XMLSEC1, "--verify", "--trusted-pem", root_pem, "--untrusted-pem", intermediate_pem,
-               "--id-attr:Id", "Data", "--id-attr:Id", "Subject", "--id-attr:Id", "Signature",
-               "--id-attr:Id", DS + ":Signature", "--id-attr:Id", DS + ":KeyInfo",
-               "--id-attr:Id", XADES + ":SignedProperties", "--node-id", signature_id, path]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-        return proc.returncode, proc.stdout + proc.stderr
-
     def assertNoSecret(self, text):
         for secret in (PIN, WRONG_PIN, PASSWORD, self.token):
             self.assertNotIn(secret, text)
 
     def assertSecretsNotLogged(self):
-        self.assertTrue(self.capture.texts, "nothing was captured: the capture handler is not working")
-        for text in self.capture.texts:
+        texts = self.capture.texts()
+        self.assertTrue(texts, "nothing was captured: the capture handler is not working")
+        for text in texts:
             self.assertNoSecret(text)
 
     def sign_pdf(self, signer, pki):
-        from .test_pades_signing import _make_pdf
-
-        pdf = pades.prepare(_make_pdf(), ["sig_homeroom"])
+        pdf = pades.prepare(make_pdf(), ["sig_homeroom"])
         signed = pades.sign(pdf, "sig_homeroom", signer, reason="Ký học bạ số", location="Hà Nội")
         report = pades_verify.verify(signed, [pki.root_pem])
         self.assertTrue(report["verdict"], report)
@@ -157,39 +104,22 @@ class TestCscSigner(BaseCase):
         self.assertEqual(signer.certificate, self.staff.cert)  # read from credentials/info
         self.assertEqual(signer.chain, [self.pki.intermediate.cert])
         self.assertEqual(signer.key_type, "rsa")
-        software = xades.KeySigner(self.pki.person("toan").key, self.pki.person("toan").cert,
-                                   [self.pki.intermediate.cert])
-        doc = xades.sign_tier(DOCUMENT, software, ["subject-TOAN"], wrapper_id="sig-1",
-                              tier="subject_teacher", claimed_role="subject_teacher:TOAN")
+        doc = subject_signed(self.pki)
         with signer.batch(1, pin=PIN):
             self.assertNoSecret(repr(signer) + repr(vars(signer)) + repr(vars(signer._batch)))
             doc = xades.sign_tier(doc, signer, ["data", "sig-1"], wrapper_id="sig-2", tier="homeroom_teacher")
         self.assertNoSecret(repr(signer) + repr(vars(signer)))
-        reports = {r.wrapper_id: r for r in xades_verify.verify(doc, [self.pki.root_pem])}
-        for wrapper_id in ("sig-1", "sig-2"):
-            self.assertTrue(reports[wrapper_id].ok, reports[wrapper_id].errors)
-        self.assertEqual(reports["sig-2"].covers, ["data", "sig-1"])
-        self.assertEqual(reports["sig-2"].signer_serial, self.staff.serial_number)
-        rc, out = self.xmlsec1(doc, "sig-2-ds", self.root_pem, self.intermediate_pem)
-        self.assertEqual(rc, 0, out)
-        self.assertIn("SignedInfo References (ok/all): 4/4", out)
-        tampered = doc.replace(b"<Score>8</Score>", b"<Score>10</Score>")
-        self.assertFalse(xades_verify.verify(tampered, [self.pki.root_pem])[1].intact)
+        self.assertOverSubjectSignature(doc, self.staff)
         self.assertSecretsNotLogged()
 
     def test_xades_ecdsa(self):
-        root = self._write("ec-root.pem", self.pki_ec.root_pem)
-        inter = self._write("ec-int.pem", self.pki_ec.intermediate_pem)
         # the second credential answers with a raw r || s value: the client DER-encodes it
         for credential_id in ("toan-ec", "toan-ec-raw"):
             signer = self.signer(credential_id, access_token=self.token, username=None, password=None)
             self.assertEqual(signer.key_type, "ec")
             with signer.batch(1, pin=PIN):
                 doc = xades.sign_tier(DOCUMENT, signer, ["data"], wrapper_id="sig-1", tier="subject_teacher")
-            report = xades_verify.verify(doc, [self.pki_ec.root_pem])[0]
-            self.assertTrue(report.ok, report.errors)
-            rc, out = self.xmlsec1(doc, "sig-1-ds", root, inter)
-            self.assertEqual(rc, 0, out)
+            self.assertOnlySignatureVerifies(doc, self.pki_ec)
 
     # -- PAdES ----------------------------------------------------------------
     def test_pdf_field_signed_rsa_and_ec(self):
@@ -289,7 +219,7 @@ class TestCscSigner(BaseCase):
     def test_timeout_and_server_errors(self):
         box = self.sandbox
         session = requests.Session()
-        session.mount("http://", _FixedTimeout((2, 0.5)))
+        session.mount("http://", FixedTimeout((2, 0.5)))
         signer = self.signer(session=session)
         box.fault("timeout", "signatures/signHash")
         started = time.monotonic()

@@ -4,13 +4,9 @@ Checked with our ``pades.verify`` (pyHanko) and independently with poppler's
 ``pdfsig`` / ``pdftotext`` / ``pdfdetach``.
 """
 
-import contextlib
 import io
-import logging
 import os
-import shutil
 import subprocess
-import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -26,49 +22,13 @@ from odoo.tests import BaseCase, tagged
 
 from ..lib import pades, xades
 from ..lib import pki_factory as pf
+from .crypto_tools import PEOPLE, PUPIL, SigningTools, make_pdf, pdfsig, pkcs12_signer, quiet
 
-FREESANS = "/usr/share/fonts/truetype/freefont/FreeSans.ttf"
-PUPIL = "Nguyễn Thị Mai Anh"
 XML = ('<?xml version="1.0" encoding="UTF-8"?>\n<HocBa><HocSinh>%s</HocSinh></HocBa>\n' % PUPIL).encode()
-PEOPLE = [
-    pf.Person("toan", "Nguyễn Văn Toán", "CCCD:001085000001", "subject_teacher"),
-    pf.Person("homeroom", "Trần Thị Lan", "CCCD:001185000002", "homeroom_teacher"),
-    pf.Person("principal", "Lê Văn Hiệu", "CCCD:001080000003", "principal"),
-]
 TIERS = [("sig_subject_TOAN", "toan"), ("sig_homeroom", "homeroom"),
          ("sig_principal", "principal"), ("sig_seal", "seal")]
 FIELDS = ["sig_subject_TOAN", "sig_homeroom", "sig_principal", {"name": "sig_seal", "lock": True}]
 ATTACHMENT = {"name": "hocba.xml", "data": XML, "description": "Học bạ số (XML đã ký XAdES)"}
-
-
-def _make_pdf():
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-    from reportlab.pdfgen import canvas
-
-    if "FreeSans" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("FreeSans", FREESANS))
-    buf = io.BytesIO()
-    page = canvas.Canvas(buf)
-    page.setFont("FreeSans", 14)
-    page.drawString(72, 760, "HỌC BẠ SỐ - Trường Tiểu học Hòa Bình")
-    page.drawString(72, 730, "Họ và tên học sinh: %s" % PUPIL)
-    page.drawString(72, 700, "Toán: 9 - Tiếng Việt: 8")
-    page.showPage()
-    page.save()
-    return buf.getvalue()
-
-
-@contextlib.contextmanager
-def _quiet_pyhanko():
-    """Expected failures: pyHanko logs them at ERROR, which Odoo counts as test errors."""
-    logger = logging.getLogger("pyhanko")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 class _TsaHandler(BaseHTTPRequestHandler):
@@ -90,22 +50,16 @@ class _TsaHandler(BaseHTTPRequestHandler):
 
 
 @tagged("post_install", "-at_install")
-class TestPades(BaseCase):
+class TestPades(SigningTools, BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.pki = pf.build_pki(PEOPLE, base_url="http://127.0.0.1:8199", prefix="TEST")
-        cls.signers = {key: cls._signer(key) for _f, key in TIERS}
-        cls.tmp = tempfile.mkdtemp(prefix="hocba-pades-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
-        cls.source = _make_pdf()
+        cls.signers = {key: pkcs12_signer(cls.pki, key) for _f, key in TIERS}
+        cls.make_tmp("hocba-pades-")
+        cls.source = make_pdf()
         cls.prepared = pades.prepare(cls.source, FIELDS, [ATTACHMENT])
         cls.signed = cls._sign_all(cls.prepared)
-
-    @classmethod
-    def _signer(cls, key):
-        """Through PKCS#12 with a passphrase, as a real deployment would load it."""
-        return xades.KeySigner.from_pkcs12(cls.pki.to_pkcs12(key, "s3cret"), "s3cret")
 
     @classmethod
     def _sign_all(cls, pdf, **kwargs):
@@ -116,12 +70,6 @@ class TestPades(BaseCase):
 
     def _verify(self, pdf):
         return pades.verify(pdf, [self.pki.root_pem])
-
-    def _write(self, name, data):
-        path = os.path.join(self.tmp, name)
-        with open(path, "wb") as handle:
-            handle.write(data)
-        return path
 
     # -- our verifier -------------------------------------------------------
     def test_all_signatures_valid(self):
@@ -144,7 +92,7 @@ class TestPades(BaseCase):
 
     def test_untrusted_root(self):
         other = pf.build_pki([], prefix="OTHER")
-        with _quiet_pyhanko():
+        with quiet():
             report = pades.verify(self.signed, [other.root_pem])
         self.assertFalse(report["verdict"])
         self.assertTrue(all(s["intact"] and not s["valid"] for s in report["signatures"]))
@@ -168,15 +116,7 @@ class TestPades(BaseCase):
 
     # -- poppler --------------------------------------------------------------
     def test_pdfsig(self):
-        nssdir = os.path.join(self.tmp, "nss")
-        os.makedirs(nssdir, exist_ok=True)
-        root = self._write("root.pem", self.pki.root_pem)
-        subprocess.run(["certutil", "-N", "-d", "sql:" + nssdir, "--empty-password"], check=True)
-        subprocess.run(["certutil", "-A", "-d", "sql:" + nssdir, "-n", "hocba-test-root",
-                        "-t", "C,C,C", "-a", "-i", root], check=True)
-        path = self._write("signed.pdf", self.signed)
-        out = subprocess.run(["pdfsig", "-nssdir", "sql:" + nssdir, "-no-ocsp", path],
-                             capture_output=True, text=True, check=True).stdout
+        out = pdfsig(self.tmp, self.signed, self.pki.root_pem, "-no-ocsp")
         self.assertEqual(out.count("Signature Validation: Signature is Valid."), 4, out)
         for field, _key in TIERS:
             self.assertIn("Signature Field Name: %s" % field, out)
@@ -208,7 +148,7 @@ class TestPades(BaseCase):
         index = self.signed.index(b"ReportLab")
         self.assertLess(index, 10000)  # in the first revision: covered by every signature
         tampered = self.signed[:index] + b"ReportLaX" + self.signed[index + 9:]
-        with _quiet_pyhanko():
+        with quiet():
             report = self._verify(tampered)
         self.assertFalse(report["verdict"])
         self.assertTrue(all(not s["intact"] for s in report["signatures"]), report)
@@ -219,7 +159,7 @@ class TestPades(BaseCase):
         writer.add_stream_to_page(0, overlay)
         out = io.BytesIO()
         writer.write(out)
-        with _quiet_pyhanko():
+        with quiet():
             report = self._verify(out.getvalue())
         self.assertFalse(report["verdict"])
         self.assertTrue(report["updates_after_last_signature"])
@@ -238,7 +178,7 @@ class TestPades(BaseCase):
         meta = hk_signers.PdfSignatureMetadata(field_name="sig_late")
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         late = hk_signers.PdfSigner(meta, pades.hanko_signer(self.signers["toan"])).sign_pdf(writer)
-        with _quiet_pyhanko():
+        with quiet():
             report = self._verify(late.getvalue())
         self.assertFalse(report["verdict"])
         seal = [s for s in report["signatures"] if s["field"] == "sig_seal"][0]

@@ -4,11 +4,9 @@ The responses are checked with pyHanko's own clients and validators: what
 signs a real B-T / B-LT PDF must accept them.
 """
 
-import contextlib
 import datetime
 import hashlib
 import http.client
-import logging
 import os
 import socket
 import time
@@ -41,7 +39,7 @@ from odoo.tests import BaseCase, tagged
 from ..lib import pades, xades
 from ..lib import pki_factory as pf
 from ..lib import pki_responders as pr
-from . import test_pades_signing as pades_tests
+from .crypto_tools import make_pdf, pki_sandbox, quiet, revoke_an_hour_ago
 
 UTC = datetime.timezone.utc
 DER = serialization.Encoding.DER
@@ -51,18 +49,8 @@ PEOPLE = [
 ]
 
 
-@contextlib.contextmanager
 def _quiet():
-    """Expected failures: pyHanko logs some at ERROR, which Odoo counts as test errors."""
-    loggers = [logging.getLogger(name) for name in ("pyhanko", "pyhanko_certvalidator", "aiohttp")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels):
-            logger.setLevel(level)
+    return quiet("pyhanko", "pyhanko_certvalidator", "aiohttp")
 
 
 def _asn1(cert):
@@ -103,11 +91,9 @@ class TestPkiResponders(BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sandbox = pr.PkiSandbox.with_pki(PEOPLE, prefix="TEST").start()
-        cls.addClassCleanup(cls.sandbox.stop)
+        cls.sandbox = pki_sandbox(cls, PEOPLE)
         cls.pki = cls.sandbox.pki
-        cls.revoked_at = (datetime.datetime.now(UTC) - datetime.timedelta(hours=1)).replace(microsecond=0)
-        cls.sandbox.revoke((cls.pki.person("revoked"), cls.revoked_at, x509.ReasonFlags.key_compromise))
+        cls.revoked_at = revoke_an_hour_ago(cls.sandbox, "revoked")
 
     def setUp(self):
         super().setUp()
@@ -217,7 +203,7 @@ class TestPkiResponders(BaseCase):
 
     def test_pdf_b_lt_signed_through_the_sandbox(self):
         before = dict(self.sandbox.counts)
-        pdf = pades.prepare(pades_tests._make_pdf(), ["sig_homeroom"])
+        pdf = pades.prepare(make_pdf(), ["sig_homeroom"])
         signer = xades.KeySigner(self.pki.person("homeroom").key, self.pki.person("homeroom").cert,
                                  [self.pki.intermediate.cert])
         pdf = pades.sign(pdf, "sig_homeroom", signer, reason="Ký học bạ số", location="Hà Nội",
@@ -353,7 +339,7 @@ class TestPkiResponders(BaseCase):
         # a fault on one endpoint leaves the others alone; signing a B-T PDF then fails
         self.sandbox.faults = {"tsa": "500"}
         self.assertEqual(_get(self.sandbox.crl_url())[0], 200)
-        pdf = pades.prepare(pades_tests._make_pdf(), ["sig_homeroom"])
+        pdf = pades.prepare(make_pdf(), ["sig_homeroom"])
         signer = xades.KeySigner(self.pki.person("homeroom").key, self.pki.person("homeroom").cert,
                                  [self.pki.intermediate.cert])
         url = self.sandbox.tsa_url + "?fault-test"  # not the URL cached by pades for other tests

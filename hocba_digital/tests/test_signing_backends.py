@@ -1,43 +1,26 @@
-import os
-import shutil
-import tempfile
-
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..lib import pkcs11_signer as p11, xades_verify
 from ..lib.csc_sandbox import CscSandbox
+from .crypto_tools import SigningTools, use_softhsm
 from .signing_common import PIN, SigningCase
 
 TOKEN_PIN = "852963"
 
 
 @tagged("post_install", "-at_install")
-class TestSigningBackends(SigningCase):
+class TestSigningBackends(SigningTools, SigningCase):
     """The same signing run with the English teacher's key on a PKCS#11 token
     (SoftHSM2) and on a CSC remote-signing service (a sandbox on 127.0.0.1)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.tmp = tempfile.mkdtemp(prefix="hocba-backends-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
         issued = cls.pki.people["subj"]
         # token
-        cls.module = p11.find_softhsm_module()
-        old_conf = os.environ.get("SOFTHSM2_CONF")
-
-        def restore():
-            p11.finalize_module(cls.module)
-            if old_conf is None:
-                os.environ.pop("SOFTHSM2_CONF", None)
-            else:
-                os.environ["SOFTHSM2_CONF"] = old_conf
-
-        cls.addClassCleanup(restore)
-        os.environ["SOFTHSM2_CONF"] = p11.write_softhsm_conf(cls.tmp)
-        p11.reload_module(cls.module)
+        cls.module = use_softhsm(cls, cls.make_tmp("hocba-backends-"))
         p11.load_into_softhsm(cls.module, "GV-TOKEN", "11223344", TOKEN_PIN, "gv-key",
                               issued.key, issued.cert)
         # remote signing
@@ -100,5 +83,32 @@ class TestSigningBackends(SigningCase):
         with self.assertRaises(UserError) as caught:
             self.sign(self.subj, pin=TOKEN_PIN)
         self.assertIn("cannot be reached", str(caught.exception))
+        self.csc.clear_faults()
+        self.assertFalse(self.transcript_a.version_ids)
+
+    @mute_logger("odoo.addons.hocba_digital.lib.pkcs11_signer")
+    def test_token_refusals_say_what_is_wrong(self):
+        self.use("pkcs11")
+        certificate = self.certs["subj"].sudo()
+        certificate.pkcs11_token_label = "NO-SUCH-TOKEN"
+        with self.assertRaises(UserError) as caught:
+            self.sign(self.subj, pin=TOKEN_PIN)
+        self.assertEqual(str(caught.exception), "The token NO-SUCH-TOKEN of %s is not found: is it "
+                                                "plugged in?" % certificate.name)
+        certificate.write({"pkcs11_token_label": "GV-TOKEN", "pkcs11_key_label": "nobody"})
+        with self.assertRaises(UserError) as caught:
+            self.sign(self.subj, pin=TOKEN_PIN)
+        self.assertEqual(str(caught.exception), "The token of %s does not hold exactly one key "
+                                                "labelled nobody." % certificate.name)
+        self.assertFalse(self.transcript_a.version_ids)
+
+    @mute_logger("odoo.addons.hocba_digital.lib.csc_signer")
+    def test_remote_signing_failure_names_the_certificate(self):
+        self.use("csc")
+        self.csc.fault("bad_signature", "signatures/signHash")
+        with self.assertRaises(UserError) as caught:
+            self.sign(self.subj, pin=TOKEN_PIN)
+        self.assertIn("Remote signing for %s failed:" % self.certs["subj"].name, str(caught.exception))
+        self.assertIn("does not match the certificate", str(caught.exception))
         self.csc.clear_faults()
         self.assertFalse(self.transcript_a.version_ids)

@@ -1,13 +1,12 @@
-import shutil
-import subprocess
+import datetime
 import tempfile
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..lib import pades, xades_t, xades_verify
-from ..lib.pki_responders import PkiSandbox
+from ..lib import pades, revocation_client, xades_t, xades_verify
+from .crypto_tools import pdfsig, pki_sandbox
 from .signing_common import SigningCase
 
 
@@ -20,9 +19,7 @@ class TestSigningWithServices(SigningCase):
 
     @classmethod
     def build_pki(cls, people):
-        cls.sandbox = PkiSandbox.with_pki(people, prefix="TEST")
-        cls.sandbox.start()
-        cls.addClassCleanup(cls.sandbox.stop)
+        cls.sandbox = pki_sandbox(cls, people)
         cls.env.company.sudo().hocba_tsa_url = "%s/tsa" % cls.sandbox.url
         return cls.sandbox.pki
 
@@ -30,6 +27,9 @@ class TestSigningWithServices(SigningCase):
         super().setUp()
         self.sandbox.fault = None
         self.sandbox.faults.clear()
+        revocation_client.CRL_CACHE.clear()  # a test may publish another CRL at the same URL
+        published = self.pki.crl_der
+        self.addCleanup(setattr, self.pki, "crl_der", published)
 
     def test_pades_b_t_and_b_lt_with_the_seal(self):
         version = self.sign_all()
@@ -47,27 +47,15 @@ class TestSigningWithServices(SigningCase):
         self.assertTrue(all(r.ok for r in xades_verify.verify(xml, self.roots())))
 
     def test_pdfsig_accepts_every_signature(self):
-        if not shutil.which("pdfsig"):
-            self.fail("pdfsig (poppler-utils) is not installed: see tools/apt-packages.txt")
-        if not shutil.which("certutil"):
-            self.fail("certutil (libnss3-tools) is not installed: see tools/apt-packages.txt")
         _xml, pdf = self.files(self.sign_all())
+        # the OCSP responder named in the certificates (the sandbox) answers pdfsig's online check
         with tempfile.TemporaryDirectory() as tmp:
-            # an NSS database trusting the test root; the OCSP responder named
-            # in the certificates (the sandbox) answers pdfsig's online check
-            nss = "sql:%s" % tmp
-            subprocess.run(["certutil", "-N", "-d", nss, "--empty-password"], check=True)
-            root = "%s/root.pem" % tmp
-            open(root, "wb").write(self.pki.root_pem)
-            subprocess.run(["certutil", "-A", "-d", nss, "-n", "test-root", "-t", "C,C,C",
-                            "-a", "-i", root], check=True)
-            path = "%s/transcript.pdf" % tmp
-            open(path, "wb").write(pdf)
-            out = subprocess.run(["pdfsig", "-nssdir", nss, path], capture_output=True).stdout.decode()
+            out = pdfsig(tmp, pdf, self.pki.root_pem)
         self.assertEqual(out.count("Signature Validation: Signature is Valid."), 3, out)
         self.assertEqual(out.count("Certificate Validation: Certificate is Trusted."), 3, out)
 
-    @mute_logger("odoo.addons.hocba_digital.models.hocba_signing_service")
+    @mute_logger("odoo.addons.hocba_digital.models.hocba_signing_service",
+                 "odoo.addons.hocba_digital.models.hocba_certificate")
     def test_revoked_certificate_is_refused(self):
         self.sandbox.revoke(self.pki.people["subj"])
         with self.assertRaises(UserError) as caught:
@@ -75,7 +63,8 @@ class TestSigningWithServices(SigningCase):
         self.assertIn("revoked", str(caught.exception))
         self.assertFalse(self.transcript_a.version_ids)
 
-    @mute_logger("odoo.addons.hocba_digital.models.hocba_signing_service")
+    @mute_logger("odoo.addons.hocba_digital.models.hocba_signing_service",
+                 "odoo.addons.hocba_digital.models.hocba_certificate")
     def test_unreachable_revocation_service(self):
         self.sandbox.faults["crl"] = "500"
         with self.assertRaises(UserError) as caught:
@@ -83,3 +72,36 @@ class TestSigningWithServices(SigningCase):
         self.assertIn("cannot be checked", str(caught.exception))
         self.company.sudo().hocba_revocation_check = "soft"
         self.assertEqual(self.sign(self.subj)["signed"], 1)
+
+    @mute_logger("odoo.addons.hocba_digital.models.hocba_certificate")
+    def test_certificate_revocation_check(self):
+        certificate = self.certs["subj"]
+        certificate._hocba_check_revocation()  # good: nothing said
+        revocation_client.CRL_CACHE.clear()  # else the good CRL is kept a few minutes
+        self.sandbox.faults["crl"] = "500"
+        with self.assertRaises(UserError) as caught:
+            certificate._hocba_check_revocation()
+        self.assertEqual(str(caught.exception), (
+            "The revocation status of %s cannot be checked: its certificate authority answered with "
+            "an error. Try again later or ask the IT officer." % certificate.name))
+        self.company.sudo().hocba_revocation_check = "soft"
+        certificate._hocba_check_revocation()
+        self.company.sudo().hocba_revocation_check = "off"
+        asked = self.sandbox.counts["crl"]
+        certificate._hocba_check_revocation()
+        self.assertEqual(self.sandbox.counts["crl"], asked)  # "off" asks nobody
+
+    @mute_logger("odoo.addons.hocba_digital.models.hocba_certificate")
+    def test_certificate_revoked_or_stale_crl(self):
+        certificate = self.certs["subj"]
+        self.sandbox.revoke(self.pki.people["subj"])
+        with self.assertRaises(UserError) as caught:
+            certificate._hocba_check_revocation()
+        self.assertIn("%s was revoked on" % certificate.name, str(caught.exception))
+        revocation_client.CRL_CACHE.clear()
+        past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)
+        self.pki.crl_der = self.pki.make_crl(this_update=past - datetime.timedelta(days=7), next_update=past)
+        with self.assertRaises(UserError) as caught:
+            self.certs["home"]._hocba_check_revocation()
+        self.assertIn("the revocation list of its certificate authority is out of date",
+                      str(caught.exception))

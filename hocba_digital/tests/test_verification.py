@@ -4,10 +4,8 @@ The documents are real: the profile's XML signed tier by tier with XAdES,
 and a PAdES PDF that embeds it.
 """
 
-import contextlib
 import datetime
 import json
-import logging
 
 from cryptography import x509
 from lxml import etree
@@ -17,8 +15,8 @@ from odoo.tests import BaseCase, tagged
 from ..lib import pades, signing_chain, transcript_layout, verification, xades, xml_profile
 from ..lib import pki_factory as pf
 from ..lib import pki_responders as pr
-from . import test_pades_signing as pades_tests
 from . import test_xml_profile as xml_tests
+from .crypto_tools import make_pdf, quiet
 
 UTC = datetime.timezone.utc
 NS = "{urn:hocba-digital:transcript:1.0}"
@@ -30,18 +28,6 @@ PEOPLE = [
 ]
 SUBJECTS = [("TOAN", "toan"), ("TV", "tv")]
 PERSONAL_ID = "079316001234"  # of grade4_transcript(): must never reach a report
-
-
-@contextlib.contextmanager
-def _quiet():
-    """Expected failures: pyHanko logs them at ERROR, which Odoo counts as test errors."""
-    logger = logging.getLogger("pyhanko")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def _signer(pki, key):
@@ -76,7 +62,7 @@ def sign_xml(pki, tiers=signing_chain.ORDER, when=None, subjects=SUBJECTS):
 
 def sign_pdf(pki, xml=None, tiers=(signing_chain.HOMEROOM, signing_chain.PRINCIPAL, signing_chain.SEAL)):
     attachments = [{"name": "hocba.xml", "data": xml}] if xml else []
-    pdf = pades.prepare(pades_tests._make_pdf(), transcript_layout.SIGNATURE_FIELDS, attachments)
+    pdf = pades.prepare(make_pdf(), transcript_layout.SIGNATURE_FIELDS, attachments)
     keys = {signing_chain.HOMEROOM: "homeroom", signing_chain.PRINCIPAL: "principal", signing_chain.SEAL: "seal"}
     for tier in tiers:
         pdf = pades.sign(pdf, signing_chain.PDF_FIELDS[tier], _signer(pki, keys[tier]), reason="Ký học bạ số",
@@ -260,7 +246,7 @@ class TestVerification(BaseCase):
         self.assertFalse(report["verdict"])
         self.assertTrue(all(s["intact"] and not s["chain_ok"] for s in report["signatures"]))
         self.assertIn("not trusted", report["verdict_text"])
-        with _quiet():
+        with quiet():
             report = self.verify(self.pdf, [other.root.cert])
         self.assertFalse(report["verdict"])
         self.assertTrue(all(s["intact"] and not s["chain_ok"] for s in report["signatures"]))
@@ -276,7 +262,7 @@ class TestVerification(BaseCase):
             ("<HocBa/>", "bytes"), (None, "bytes"), (12, "bytes"),
         ]
         for data, word in cases:
-            with self.subTest(data=repr(data)[:40]), _quiet():
+            with self.subTest(data=repr(data)[:40]), quiet():
                 report = self.verify(data)
                 self.assertRefused(report, word)
                 self.assertEqual(report["signatures"], [])
@@ -286,7 +272,7 @@ class TestVerification(BaseCase):
         self.assertRefused(report, "not a transcript")
         self.assertIn("carries no signature", report["verdict_text"])
         # a PDF with a broken body after a valid header
-        with _quiet():
+        with quiet():
             self.assertRefused(self.verify(b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"))
         # unusable trust anchors
         self.assertRefused(verification.verify_document(self.xml, [b"not a certificate"]), "trusted roots")
@@ -332,7 +318,7 @@ class TestVerification(BaseCase):
     def test_pdf_byte_changed(self):
         index = self.pdf.index(b"ReportLab")
         tampered = self.pdf[:index] + b"ReportLaX" + self.pdf[index + 9:]
-        with _quiet():
+        with quiet():
             report = self.verify(tampered)
         self.assertFalse(report["verdict"])
         self.assertTrue(all(not s["intact"] for s in report["signatures"]), report)

@@ -5,10 +5,6 @@ implementation) and with signxml alone.
 """
 
 import datetime
-import os
-import shutil
-import subprocess
-import tempfile
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -20,33 +16,10 @@ from odoo.tests import BaseCase, tagged
 
 from ..lib import pki_factory as pf
 from ..lib import xades, xades_verify
+from .crypto_tools import DOCUMENT, DS, PEOPLE, XADES, SigningTools
+from .crypto_tools import pkcs12_signer as _signer
 
 UTC = datetime.timezone.utc
-DS = "http://www.w3.org/2000/09/xmldsig#"
-XADES = "http://uri.etsi.org/01903/v1.3.2#"
-
-DOCUMENT = (
-    '<HocBa xmlns:x="urn:example:unused" xml:lang="vi">'
-    '<Data Id="data">'
-    '<Subject Id="subject-TOAN" code="TOAN"><Name>Toán</Name><Score>9</Score></Subject>'
-    '<Subject Id="subject-TV" code="TV"><Name>Tiếng Việt</Name><Score>8</Score></Subject>'
-    "</Data>"
-    "<Signatures/>"
-    "</HocBa>"
-).encode()
-
-PEOPLE = [
-    pf.Person("toan", "Nguyễn Văn Toán", "CCCD:001085000001", "subject_teacher"),
-    pf.Person("homeroom", "Trần Thị Lan", "CCCD:001185000002", "homeroom_teacher"),
-    pf.Person("principal", "Lê Văn Hiệu", "CCCD:001080000003", "principal"),
-]
-
-XMLSEC1 = shutil.which("xmlsec1")
-
-
-def _signer(pki, key):
-    """Through PKCS#12 with a passphrase, as a real deployment would load it."""
-    return xades.KeySigner.from_pkcs12(pki.to_pkcs12(key, "s3cret"), "s3cret")
 
 
 def _sign_chain(pki, document=DOCUMENT, seal=True):
@@ -70,45 +43,14 @@ def _replace_text(doc, xpath, text):
 
 
 @tagged("post_install", "-at_install")
-class TestXades(BaseCase):
+class TestXades(SigningTools, BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.pki = pf.build_pki(PEOPLE, base_url="http://127.0.0.1:8199", prefix="TEST")
         cls.signed = _sign_chain(cls.pki)
-        cls.tmp = tempfile.mkdtemp(prefix="hocba-xades-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
-        cls.root_pem = cls._write("root.pem", cls.pki.root_pem)
-        cls.intermediate_pem = cls._write("intermediate.pem", cls.pki.intermediate_pem)
-
-    @classmethod
-    def _write(cls, name, data):
-        path = os.path.join(cls.tmp, name)
-        with open(path, "wb") as f:
-            f.write(data)
-        return path
-
-    def xmlsec1(self, doc, signature_id, root_pem=None):
-        """Run xmlsec1 1.2.37 on one ds:Signature; (returncode, output)."""
-        if not XMLSEC1:
-            self.skipTest("xmlsec1 is not installed (tools/apt-packages.txt)")
-        path = self._write("doc-%s.xml" % signature_id, doc)
-        cmd = [
-            XMLSEC1, "--verify",
-            "--trusted-pem", root_pem or self.root_pem,
-            "--untrusted-pem", self.intermediate_pem,
-            # Id attributes are not declared by a DTD: name them
-            "--id-attr:Id", "Data",
-            "--id-attr:Id", "Subject",
-            "--id-attr:Id", "Signature",  # our wrapper (no namespace)
-            "--id-attr:Id", DS + ":Signature",
-            "--id-attr:Id", DS + ":KeyInfo",
-            "--id-attr:Id", XADES + ":SignedProperties",
-            "--node-id", signature_id,
-            path,
-        ]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-        return proc.returncode, proc.stdout + proc.stderr
+        cls.make_tmp("hocba-xades-")
+        cls.write_pki(cls.pki)
 
     def reports(self, doc, **kw):
         return {r.wrapper_id: r for r in xades_verify.verify(doc, [self.pki.root_pem], **kw)}
@@ -228,17 +170,7 @@ class TestXades(BaseCase):
     def test_ecdsa_pki_signs_and_xmlsec1_agrees(self):
         pki = pf.build_pki(PEOPLE[:1], key_type="ec", prefix="TEST")
         doc = xades.sign_tier(DOCUMENT, _signer(pki, "toan"), ["data"], wrapper_id="sig-1", tier="subject_teacher")
-        report = xades_verify.verify(doc, [pki.root_pem])[0]
-        self.assertTrue(report.intact and report.chain_ok, report.errors)
-        if not XMLSEC1:
-            self.skipTest("xmlsec1 is not installed")
-        path = self._write("doc-ec.xml", doc)
-        cmd = [XMLSEC1, "--verify", "--trusted-pem", self._write("ec-root.pem", pki.root_pem),
-               "--untrusted-pem", self._write("ec-int.pem", pki.intermediate_pem),
-               "--id-attr:Id", "Data", "--id-attr:Id", DS + ":Signature", "--id-attr:Id", DS + ":KeyInfo",
-               "--id-attr:Id", XADES + ":SignedProperties", "--node-id", "sig-1-ds", path]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertOnlySignatureVerifies(doc, pki)
 
     # -- (b) what each change breaks ---------------------------------------
     def test_changing_tv_keeps_the_toan_signature(self):

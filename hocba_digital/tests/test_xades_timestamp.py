@@ -5,10 +5,6 @@ Pure layer, no database.  Each core signature is also checked with xmlsec1.
 
 import datetime
 import hashlib
-import os
-import shutil
-import subprocess
-import tempfile
 from base64 import b64decode, b64encode
 
 from asn1crypto import cms, tsp
@@ -18,29 +14,11 @@ from odoo.tests import BaseCase, tagged
 
 from ..lib import pki_factory as pf
 from ..lib import xades, xades_t, xades_verify
-from ..lib.pki_responders import PkiSandbox
+from .crypto_tools import DOCUMENT, DS, PEOPLE, XADES, SigningTools, pki_sandbox, pkcs12_signer
 
 UTC = datetime.timezone.utc
-DS = "http://www.w3.org/2000/09/xmldsig#"
-XADES = "http://uri.etsi.org/01903/v1.3.2#"
 NS = {"ds": DS, "xades": XADES}
 EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
-XMLSEC1 = shutil.which("xmlsec1")
-
-DOCUMENT = (
-    '<HocBa xmlns:x="urn:example:unused" xml:lang="vi">'
-    '<Data Id="data">'
-    '<Subject Id="subject-TOAN" code="TOAN"><Name>Toán</Name><Score>9</Score></Subject>'
-    '<Subject Id="subject-TV" code="TV"><Name>Tiếng Việt</Name><Score>8</Score></Subject>'
-    "</Data>"
-    "<Signatures/>"
-    "</HocBa>"
-).encode()
-
-PEOPLE = [
-    pf.Person("toan", "Nguyễn Văn Toán", "CCCD:001085000001", "subject_teacher"),
-    pf.Person("homeroom", "Trần Thị Lan", "CCCD:001185000002", "homeroom_teacher"),
-]
 
 
 def _stamp_of(doc, signature_id):
@@ -49,51 +27,28 @@ def _stamp_of(doc, signature_id):
 
 
 @tagged("post_install", "-at_install")
-class TestXadesTimestamp(BaseCase):
+class TestXadesTimestamp(SigningTools, BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sandbox = PkiSandbox.with_pki(PEOPLE, prefix="TEST").start()
-        cls.addClassCleanup(cls.sandbox.stop)
+        cls.sandbox = pki_sandbox(cls, PEOPLE[:2])
         cls.pki = cls.sandbox.pki
-        cls.tmp = tempfile.mkdtemp(prefix="hocba-xades-t-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
-        cls.root_pem = cls._write("root.pem", cls.pki.root_pem)
-        cls.intermediate_pem = cls._write("intermediate.pem", cls.pki.intermediate_pem)
+        cls.make_tmp("hocba-xades-t-")
+        cls.write_pki(cls.pki)
         # tier 1, its time-stamp, then tier 2 over it (the wrapper with the stamp is covered)
-        cls.tier1 = xades.sign_tier(DOCUMENT, cls._signer("toan"), ["#subject-TOAN"],
+        cls.tier1 = xades.sign_tier(DOCUMENT, pkcs12_signer(cls.pki, "toan"), ["#subject-TOAN"],
                                     wrapper_id="sig-1", tier="subject_teacher")
         cls.stamped1 = xades_t.add_signature_timestamp(cls.tier1, "sig-1-ds", cls.sandbox.tsa_url)
-        cls.signed = xades.sign_tier(cls.stamped1, cls._signer("homeroom"), ["#data", "#sig-1"],
+        cls.signed = xades.sign_tier(cls.stamped1, pkcs12_signer(cls.pki, "homeroom"), ["#data", "#sig-1"],
                                      wrapper_id="sig-2", tier="homeroom_teacher")
-
-    @classmethod
-    def _signer(cls, key):
-        return xades.KeySigner.from_pkcs12(cls.pki.to_pkcs12(key, "s3cret"), "s3cret")
-
-    @classmethod
-    def _write(cls, name, data):
-        path = os.path.join(cls.tmp, name)
-        with open(path, "wb") as f:
-            f.write(data)
-        return path
 
     def setUp(self):
         super().setUp()
         self.addCleanup(self.sandbox.faults.clear)
 
     def assertXmlsec1(self, doc, signature_id, references):
-        if not XMLSEC1:
-            self.skipTest("xmlsec1 is not installed (tools/apt-packages.txt)")
-        path = self._write("doc-%s.xml" % signature_id, doc)
-        proc = subprocess.run([
-            XMLSEC1, "--verify", "--trusted-pem", self.root_pem, "--untrusted-pem", self.intermediate_pem,
-            "--id-attr:Id", "Data", "--id-attr:Id", "Subject", "--id-attr:Id", "Signature",
-            "--id-attr:Id", DS + ":Signature", "--id-attr:Id", DS + ":KeyInfo",
-            "--id-attr:Id", XADES + ":SignedProperties", "--node-id", signature_id, path,
-        ], capture_output=True, text=True, timeout=60)
-        out = proc.stdout + proc.stderr
-        self.assertEqual(proc.returncode, 0, out)
+        returncode, out = self.xmlsec1(doc, signature_id)
+        self.assertEqual(returncode, 0, out)
         self.assertIn("SignedInfo References (ok/all): %d/%d" % (references, references), out)
 
     def stamps(self, doc, roots=None):
