@@ -159,19 +159,20 @@ class HocbaVersion(models.Model):
         return self.signature_ids.filtered(lambda s: s.state == "valid")
 
     def action_download_xml(self):
-        return self._hocba_download("xml_file", "xml_filename")
+        return self._hocba_download("xml")
 
     def action_download_pdf(self):
-        return self._hocba_download("pdf_file", "pdf_filename")
+        return self._hocba_download("pdf")
 
-    def _hocba_download(self, field, filename_field):
+    def _hocba_download(self, kind):
+        """Through the logging route: every file taken from the back office is
+        in the register, as on the portal."""
         self.ensure_one()
-        if not self[field]:
+        if not self.with_prefetch()["%s_file" % kind]:
             raise UserError(_("This version has no such file yet."))
         return {
             "type": "ir.actions.act_url",
-            "url": "/web/content/hocba.version/%s/%s/%s?download=true" % (
-                self.id, field, self[filename_field]),
+            "url": "/hocba/version/%s/%s" % (self.id, kind),
             "target": "self",
         }
 

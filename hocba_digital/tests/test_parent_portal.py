@@ -126,6 +126,25 @@ class TestParentPortal(HttpCase, SigningCase):
         self.assertNotIn(self.student_a.name, self.get("/my/hocba").text)
         self.assertRefused("/my/hocba/999999")
 
+    def test_back_office_downloads_are_logged(self):
+        version = self.sign_all()
+        Log = self.env["hocba.access.log"]
+        before = Log.search_count([("version_id", "=", version.id)])
+        action = version.with_user(self.users["clerk"]).action_download_pdf()
+        self.authenticate("t_clerk", "t_clerk")
+        response = self.get(action["url"])
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response.content.startswith(b"%PDF"))
+        log = Log.search([("version_id", "=", version.id)], limit=1)
+        self.assertEqual(Log.search_count([("version_id", "=", version.id)]), before + 1)
+        self.assertEqual((log.kind, log.user_id, log.note),
+                         ("download_pdf", self.users["clerk"], "Back office"))
+        self.assertEqual(log.file_sha256, version.pdf_sha256)
+        # a teacher of another class cannot read the version, nor take its file
+        self.authenticate("t_home_b", "t_home_b")
+        self.assertRefused(action["url"])
+        self.assertRefused("/hocba/version/999999/xml")
+
     def test_guardian_without_email_does_not_stop_issuing(self):
         self.guardian.email = False
         version = self.sign_all()
