@@ -24,3 +24,8 @@ from . import hocba_signing_service
 from . import hocba_demo_pki
 from . import school_class_signing
 from . import hocba_access_log
+from . import school_student_reconcile
+from . import res_company_population
+from . import hocba_reconciliation
+from . import hocba_reconciliation_line
+from . import hocba_demo_population

@@ -24,3 +24,7 @@ from . import test_signing_tours
 from . import test_signing_backends
 from . import test_parent_portal
 from . import test_public_verify
+from . import test_population_reconcile
+from . import test_population_client
+from . import test_reconciliation
+from . import test_demo_population
