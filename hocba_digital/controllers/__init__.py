@@ -2,3 +2,4 @@ from . import demo_pki
 from . import portal
 from . import verify
 from . import download
+from . import demo_population

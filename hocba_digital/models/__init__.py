@@ -36,3 +36,8 @@ from . import hocba_demo_certificate_cost
 from . import hocba_issue_log
 from . import hocba_transfer_document
 from . import school_student_transfer
+from . import school_student_reconcile
+from . import res_company_population
+from . import hocba_reconciliation
+from . import hocba_reconciliation_line
+from . import hocba_demo_population

@@ -29,3 +29,7 @@ from . import test_certificate_cost_flow
 from . import test_transfer
 from . import test_transfer_package
 from . import test_revocation_client
+from . import test_population_reconcile
+from . import test_population_client
+from . import test_reconciliation
+from . import test_demo_population

@@ -14,6 +14,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..lib import pki_factory as pf
+from ..lib import population_reconcile as pr
 from .common import HocbaCase
 
 ROLES = ("subject_teacher", "homeroom_teacher", "head_of_group", "vice_principal",
@@ -131,6 +132,18 @@ POLICY = [
      {"read": {"homeroom_teacher", "vice_principal", "principal", "it_officer", "clerk",
                "parent"},
       "write": set(), "create": set(), "unlink": set()}),
+    # Reconciliation rounds are written by the code for the roles that run them (only
+    # their note by hand); the homeroom teacher reads the results of their own pupils.
+    ("hocba.reconciliation", "reconciliation", "note",
+     {"read": {"vice_principal", "principal", "it_officer", "clerk"},
+      "write": {"vice_principal", "principal", "it_officer", "clerk"},
+      "create": set(), "unlink": PRINCIPAL}),
+    ("hocba.reconciliation.line", "reconciliation_line_a", "outcome",
+     {"read": {"homeroom_teacher", "vice_principal", "principal", "it_officer", "clerk"},
+      "write": set(), "create": set(), "unlink": set()}),
+    ("hocba.reconciliation.line", "reconciliation_line_b", "outcome",
+     {"read": {"vice_principal", "principal", "it_officer", "clerk"},
+      "write": set(), "create": set(), "unlink": set()}),
 ]
 
 
@@ -179,6 +192,12 @@ class TestAccessMatrix(HocbaCase):
             hocba_transfer_import=True).create({
                 "student_id": cls.student_a.id, "import_log_id": received.id, "kind": "xml",
                 "school_year": "2034-2035", "filename": "hocba.xml"})
+        cls.reconciliation = cls.env["hocba.reconciliation"]._hocba_record(
+            [(s, pr.Identity(s.name, s.birth_date, s.sex, s.personal_id), None,
+              pr.Outcome(pr.NOT_FOUND)) for s in (cls.student_a, cls.student_b)], "file")
+        cls.reconciliation_line_a, cls.reconciliation_line_b = (
+            cls.reconciliation.line_ids.filtered(lambda line, s=s: line.student_id == s)
+            for s in (cls.student_a, cls.student_b))
 
     def _write_value(self, record, field):
         return {
@@ -197,6 +216,7 @@ class TestAccessMatrix(HocbaCase):
             "signer_name": "Người khác",
             "note": "Sửa",
             "school_year": "2000-2001",
+            "outcome": "matched",
         }[field]
 
     def _create_values(self, model):
@@ -247,6 +267,10 @@ class TestAccessMatrix(HocbaCase):
             "hocba.entry.sheet": {"class_id": self.class_b.id, "period": "end_year",
                                   "kind": "subject", "subject_id": self.env.ref(
                                       "hocba_digital.school_subject_tdt").id},
+            "hocba.reconciliation": {"method": "file"},
+            "hocba.reconciliation.line": {"reconciliation_id": self.reconciliation.id,
+                                          "student_id": self.student_b.id,
+                                          "company_id": self.company.id, "outcome": "matched"},
         }[model]
 
     def _other_year(self):

@@ -6,3 +6,5 @@ from . import hocba_signing_settings
 from . import hocba_certificate_cost_export
 from . import hocba_issue_wizard
 from . import hocba_transfer_import_wizard
+from . import hocba_reconciliation_wizard
+from . import hocba_reconciliation_settings
