@@ -10,7 +10,7 @@ from ..lib import personal_id as pid
 from ..lib import population_client as pc
 from ..lib import population_reconcile as pr
 from ..lib import population_sandbox as ps
-from .test_csc_signer import _FixedTimeout
+from .crypto_tools import FixedTimeout
 
 D = datetime.date
 TOKEN = "tok-3f9!population"
@@ -49,7 +49,7 @@ class TestPopulationClient(BaseCase):
     def client(self, token=TOKEN, timeout=0.5, **kw):
         # Odoo's test runner raises short timeouts to 10 s: the adapter keeps ours
         session = requests.Session()
-        session.mount("http://", _FixedTimeout(timeout))
+        session.mount("http://", FixedTimeout(timeout))
         self.addCleanup(session.close)
         kw.setdefault("sleep", self.waits.append)
         return pc.PopulationClient(self.sandbox.base_url, token, school_code="31012345",
