@@ -22,9 +22,11 @@
         "security/hocba_security.xml",
         "security/hocba_signing_security.xml",
         "security/hocba_portal_security.xml",
+        "security/hocba_progress_security.xml",
         "data/school_subject_data.xml",
         "data/hocba_activity_data.xml",
         "data/hocba_mail_templates.xml",
+        "data/hocba_progress_data.xml",
         "views/school_year_views.xml",
         "views/school_subject_views.xml",
         "views/school_student_views.xml",
@@ -43,13 +45,16 @@
         "views/hocba_access_log_views.xml",
         "views/hocba_verify_templates.xml",
         "views/hocba_portal_templates.xml",
+        "views/hocba_progress_views.xml",
         "views/hocba_menus.xml",
         "report/hocba_transcript_document.xml",
+        "report/hocba_progress_report.xml",
     ],
     "assets": {
         "web.assets_backend": [
             "hocba_digital/static/src/sign_dialog/*",
             "hocba_digital/static/src/key_dialog/*",
+            "hocba_digital/static/src/progress_dashboard/*",
         ],
         "web.assets_frontend": [
             "hocba_digital/static/src/portal/**/*",

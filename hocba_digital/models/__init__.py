@@ -24,3 +24,11 @@ from . import hocba_signing_service
 from . import hocba_demo_pki
 from . import school_class_signing
 from . import hocba_access_log
+from . import hocba_progress
+from . import hocba_progress_data
+from . import hocba_progress_dashboard
+from . import school_class_progress
+from . import school_year_progress
+from . import report_hocba_progress
+from . import ir_actions_report
+from . import hocba_demo_progress

@@ -24,3 +24,6 @@ from . import test_signing_tours
 from . import test_signing_backends
 from . import test_parent_portal
 from . import test_public_verify
+from . import test_progress_rules
+from . import test_progress
+from . import test_progress_tours

@@ -108,6 +108,9 @@ POLICY = [
     ("hocba.access.log", "access_log", "note",
      {"read": {"vice_principal", "principal", "it_officer", "clerk"},
       "write": set(), "create": set(), "unlink": set()}),
+    # Roll-out progress: the steering committee and the IT officer read it; a view, nobody writes.
+    ("hocba.progress", "progress_a", "pupils",
+     {"read": MANAGE | IT, "write": set(), "create": set(), "unlink": set()}),
 ]
 
 
@@ -139,6 +142,7 @@ class TestAccessMatrix(HocbaCase):
                 "signer_user_id": cls.users["subject_teacher"].id, "signer_name": "Lê Thị Hoa",
                 "certificate_id": cls.certificate_subj.id, "signed_at": "2036-05-20 08:00:00",
                 "content": "<ds:Signature xmlns:ds='http://www.w3.org/2000/09/xmldsig#'/>"}))
+        cls.progress_a = cls.env["hocba.progress"].browse(cls.class_a.id)
 
     def _write_value(self, record, field):
         return {
@@ -156,6 +160,7 @@ class TestAccessMatrix(HocbaCase):
             "number": 9,
             "signer_name": "Người khác",
             "note": "Sửa",
+            "pupils": 3,
         }[field]
 
     def _create_values(self, model):
@@ -195,6 +200,7 @@ class TestAccessMatrix(HocbaCase):
             "hocba.entry.sheet": {"class_id": self.class_b.id, "period": "end_year",
                                   "kind": "subject", "subject_id": self.env.ref(
                                       "hocba_digital.school_subject_tdt").id},
+            "hocba.progress": {"class_id": self.class_b.id},
         }[model]
 
     def _other_year(self):
@@ -247,7 +253,7 @@ class TestAccessMatrix(HocbaCase):
         ours = {model.model for model in self.env["ir.model"].browse(model_ids)
                 if not model.transient and not self.env[model.model]._abstract}
         # core models we only extend keep their own access rules
-        ours -= {"res.company", "res.partner", "hr.employee"}
+        ours -= {"res.company", "res.partner", "hr.employee", "ir.actions.report"}
         self.assertEqual(ours, {model for model, *_rest in POLICY})
 
     def test_parent_sees_only_their_own_children(self):
