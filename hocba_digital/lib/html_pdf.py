@@ -23,7 +23,7 @@ def find_wkhtmltopdf():
 
 
 def html_to_pdf(html, *, page_size="A4", margins_mm=(12, 12, 12, 12), dpi=96, timeout=120,
-                binary=None):
+                binary=None, orientation="Portrait"):
     """PDF bytes of ``html`` (str or UTF-8 bytes).  ``margins_mm``: top, right,
     bottom, left."""
     binary = binary or find_wkhtmltopdf()
@@ -39,6 +39,7 @@ def html_to_pdf(html, *, page_size="A4", margins_mm=(12, 12, 12, 12), dpi=96, ti
             handle.write(html)
         command = [
             binary, "--quiet", "--encoding", "utf-8", "--page-size", page_size,
+            "--orientation", orientation,
             "--margin-top", str(top), "--margin-right", str(right),
             "--margin-bottom", str(bottom), "--margin-left", str(left),
             "--dpi", str(dpi), "--disable-smart-shrinking", "--disable-javascript",

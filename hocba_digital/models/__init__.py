@@ -41,3 +41,11 @@ from . import res_company_population
 from . import hocba_reconciliation
 from . import hocba_reconciliation_line
 from . import hocba_demo_population
+from . import hocba_progress
+from . import hocba_progress_data
+from . import hocba_progress_dashboard
+from . import school_class_progress
+from . import school_year_progress
+from . import report_hocba_progress
+from . import ir_actions_report
+from . import hocba_demo_progress

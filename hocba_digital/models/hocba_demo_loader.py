@@ -1,6 +1,7 @@
 import logging
 import random
 import time
+from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.fields import Command
@@ -178,18 +179,24 @@ class HocbaDemoLoader(models.AbstractModel):
             lambda s: s.period != "end_year" or s.user_id not in demo_teachers), rng)
 
     def _demo_fill(self, sheets, rng=None):
-        """Fill and submit ``sheets`` with plausible marks."""
+        """Fill and submit ``sheets`` with plausible marks.  Rows that get the
+        same marks are written together: far fewer recomputations of the
+        transcripts than one write per row."""
         rng = rng or random.Random(2746)
-        done = sheets
-        for sheet in done:
+        results, traits = defaultdict(list), defaultdict(list)
+        for sheet in sheets:
             for result in sheet.subject_result_ids:
                 level, score, comment = demo_school.marks(rng, result.score_required)
-                result.write({"level": level, "score": score and str(score),
-                              "comment": comment})
+                results[(level, score and str(score), comment)].append(result.id)
             for row in sheet.trait_assessment_ids:
-                row.write({f"level_{code}": "T" if rng.random() < 0.8 else "Đ"
-                           for code, *_rest in row._hocba_marks()})
-        done.write({"state": "submitted"})
+                traits[tuple((f"level_{code}", "T" if rng.random() < 0.8 else "Đ")
+                             for code, *_rest in row._hocba_marks())].append(row.id)
+        for (level, score, comment), ids in results.items():
+            sheets.subject_result_ids.browse(ids).write(
+                {"level": level, "score": score, "comment": comment})
+        for marks, ids in traits.items():
+            sheets.trait_assessment_ids.browse(ids).write(dict(marks))
+        sheets.write({"state": "submitted"})
 
     def _demo_speak_vietnamese(self, staff):
         """Demo users work in Vietnamese, as the school's staff would.

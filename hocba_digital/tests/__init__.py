@@ -33,3 +33,6 @@ from . import test_population_reconcile
 from . import test_population_client
 from . import test_reconciliation
 from . import test_demo_population
+from . import test_progress_rules
+from . import test_progress
+from . import test_progress_tours
