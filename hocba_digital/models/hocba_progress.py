@@ -27,12 +27,16 @@ from .school_subject_grade import GRADE_SELECTION
 #     return env["hocba.certificate"]._hocba_certificate_coverage(company)
 # ============================================================================
 SYNCED_SQL = None
-RECONCILED_SQL = None
+RECONCILED_SQL = ("(SELECT count(*) FROM school_student s WHERE s.class_id = c.id AND s.active"
+                  " AND s.reconcile_state = 'matched')")
 SYNC_EVENTS = None
 
 
 def certificate_coverage(env, company):
-    return None
+    coverage = env["hocba.certificate"]._hocba_certificate_coverage(company)
+    # counts and names: the dashboard's JSON and the report's sentence
+    return {"required": coverage["required_count"], "covered": coverage["covered_count"],
+            "missing": coverage["missing_names"], "rate": coverage["rate"]}
 # ============================================================================
 
 
@@ -89,7 +93,7 @@ class HocbaProgress(models.Model):
                             help="Empty until the sync with the Ministry is tracked.")
     reconciled = fields.Integer(
         string="Pupils reconciled", readonly=True,
-        help="Empty until the reconciliation with the population database is tracked.")
+        help="Pupils whose identity matches the population database.")
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)

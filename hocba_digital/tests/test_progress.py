@@ -96,8 +96,13 @@ class TestProgress(SigningCase):
             [("year_id", "=", self.year.id)], ["issued:sum", "transcripts:sum"], ["grade"])
         self.assertEqual([(g["grade"], g["issued"], g["transcripts"]) for g in groups],
                          [("3", 1, 2)])
-        self.assertEqual((data["synced"], data["reconciled"], data["certificates"]),
-                         (None, None, None))  # filled in after the merge, never faked
+        self.assertIsNone(data["synced"])  # not tracked yet: never faked
+        self.assertEqual(data["reconciled"], 0)  # no round has run in the test school
+        coverage = data["certificates"]
+        expected = self.env["hocba.certificate"]._hocba_certificate_coverage(self.company)
+        self.assertEqual(coverage, {
+            "required": expected["required_count"], "covered": expected["covered_count"],
+            "missing": expected["missing_names"], "rate": expected["rate"]})
 
     def test_late_classes_and_who_is_late(self):
         self.sign(self.subj)
@@ -132,7 +137,7 @@ class TestProgress(SigningCase):
         self.assertEqual(cells("//table[contains(@class, 'o_hocba_report_figures')]"
                                "//tr[@data-class='3A']/td")[1:], [
             "Checking", "1", "1", "12/12 (100%)", "0", "0/1", "0/1", "1 (100%)", "1 (100%)",
-            "0 (0%)", "0 (0%)", "0 (0%)", "–", "–"])
+            "0 (0%)", "0 (0%)", "0 (0%)", "–", "0"])
         self.assertEqual(cells("//table[contains(@class, 'o_hocba_report_figures')]"
                                "//tr[@data-class='3B']/td")[1:6], [
             "Entering data", "1", "1", "0/12 (0%)", "48"])
