@@ -1,3 +1,4 @@
 from . import demo_pki
 from . import portal
 from . import verify
+from . import demo_exchange

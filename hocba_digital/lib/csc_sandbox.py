@@ -32,11 +32,10 @@ import hmac
 import json
 import logging
 import secrets
-import ssl
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -44,6 +43,7 @@ from cryptography.hazmat.primitives.asymmetric import utils as asym_utils
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
 from .csc_signer import EC_PUBLIC_KEY, HASH_OIDS, RSA_ENCRYPTION, SIGN_OIDS
+from .local_server import LocalServer
 
 _logger = logging.getLogger(__name__)
 
@@ -95,23 +95,21 @@ class _Credential:
         return signature
 
 
-class CscSandbox:
+class CscSandbox(LocalServer):
     """Threaded CSC v1 server on ``host:port`` (port 0: any free port); a context manager."""
 
     def __init__(self, host="127.0.0.1", port=0, *, multisign=10, max_pin_tries=3, sad_lifetime=300,
                  token_lifetime=3600, fault_delay=3.0, tls=None, name="Hoc Ba So CSC sandbox"):
-        self.host, self.port = host, port
+        super().__init__(host, port, tls)
         self.multisign, self.max_pin_tries, self.fault_delay = multisign, max_pin_tries, fault_delay
         self.sad_lifetime, self.token_lifetime = sad_lifetime, token_lifetime
-        self.tls, self.name = tls, name
+        self.name = name
         self.users, self.credentials = {}, {}
         self.counters = collections.Counter()
         self._tokens = {}  # token -> (username, expires at)
         self._sads = {}  # SAD -> dict(credential, left, until, hashes)
         self._faults = []  # [kind, endpoint or None, times left]
         self._lock = threading.RLock()
-        self._stopping = threading.Event()
-        self._server = self._thread = None
 
     # -- set-up ---------------------------------------------------------------
     def add_user(self, username, password):
@@ -171,41 +169,15 @@ class CscSandbox:
         return self.counters[endpoint]
 
     # -- server ---------------------------------------------------------------
+    thread_name = "csc-sandbox"
+
     @property
     def url(self):
-        return "%s://%s:%d" % ("https" if self.tls else "http", self.host, self.port)
+        return self.root_url
 
     @property
     def service_url(self):
         return self.url + API.rstrip("/")
-
-    def start(self):
-        self._stopping.clear()
-        self._server = ThreadingHTTPServer((self.host, self.port), _Handler)
-        self._server.daemon_threads = True
-        self._server.sandbox = self
-        if self.tls:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*self.tls)
-            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="csc-sandbox", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stopping.set()  # wakes handlers sleeping in a "timeout" fault
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
-            self._server = self._thread = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
 
     # -- request plumbing -----------------------------------------------------
     def _take_fault(self, endpoint):
@@ -402,3 +374,6 @@ class _Handler(BaseHTTPRequestHandler):
             _logger.exception("csc sandbox: %s failed", endpoint)
             return self._send(500, {"error": "server_error", "error_description": "Internal error"})
         return self._send(200, payload)
+
+
+CscSandbox.handler_class = _Handler

@@ -24,3 +24,9 @@ from . import hocba_signing_service
 from . import hocba_demo_pki
 from . import school_class_signing
 from . import hocba_access_log
+from . import res_company_exchange
+from . import hocba_exchange
+from . import hocba_exchange_service
+from . import hocba_version_exchange
+from . import school_year_exchange
+from . import hocba_demo_exchange

@@ -24,3 +24,7 @@ from . import test_signing_tours
 from . import test_signing_backends
 from . import test_parent_portal
 from . import test_public_verify
+from . import test_exchange_lib
+from . import test_exchange_sync
+from . import test_exchange_concurrency
+from . import test_exchange_demo

@@ -108,6 +108,11 @@ POLICY = [
     ("hocba.access.log", "access_log", "note",
      {"read": {"vice_principal", "principal", "it_officer", "clerk"},
       "write": set(), "create": set(), "unlink": set()}),
+    # Packages to the transcript store: the IT officer manages them (an acknowledged one is
+    # never deleted, see test_exchange_sync), the management follows them.
+    ("hocba.exchange", "exchange_a", "next_attempt_at",
+     {"read": {"vice_principal", "principal", "it_officer"},
+      "write": IT, "create": IT, "unlink": IT}),
 ]
 
 
@@ -139,6 +144,8 @@ class TestAccessMatrix(HocbaCase):
                 "signer_user_id": cls.users["subject_teacher"].id, "signer_name": "Lê Thị Hoa",
                 "certificate_id": cls.certificate_subj.id, "signed_at": "2036-05-20 08:00:00",
                 "content": "<ds:Signature xmlns:ds='http://www.w3.org/2000/09/xmldsig#'/>"}))
+        cls.exchange_a = cls.env["hocba.exchange"].with_context(hocba_exchange_service=True).create(
+            {"version_id": cls.version_a.id, "idempotency_key": "hocba-matrix-a"})
 
     def _write_value(self, record, field):
         return {
@@ -156,6 +163,7 @@ class TestAccessMatrix(HocbaCase):
             "number": 9,
             "signer_name": "Người khác",
             "note": "Sửa",
+            "next_attempt_at": datetime.datetime(2036, 6, 1, 8, 0),
         }[field]
 
     def _create_values(self, model):
@@ -192,6 +200,7 @@ class TestAccessMatrix(HocbaCase):
                                 "signer_user_id": self.users["principal"].id,
                                 "signer_name": "x", "certificate_id": self.certificate_subj.id,
                                 "signed_at": "2036-05-20 08:00:00", "content": "<x/>"},
+            "hocba.exchange": {"version_id": self.version_b.id},
             "hocba.entry.sheet": {"class_id": self.class_b.id, "period": "end_year",
                                   "kind": "subject", "subject_id": self.env.ref(
                                       "hocba_digital.school_subject_tdt").id},
