@@ -24,17 +24,35 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIERS = ("subject_teacher", "homeroom_teacher", "principal", "seal")
 
 
-def parse_args():
+def database_arguments(parser):
+    """The options every bench shares: the database it drops and re-creates, the
+    school's size, keeping the database."""
     env = os.environ.get
+    parser.add_argument("--db", default="hocba_bench")
+    parser.add_argument("--allow-drop", action="store_true",
+                        help="accept a --db name not starting with hocba_bench (it is dropped)")
+    parser.add_argument("--db-host", default=env("DB_HOST") or env("PGHOST"))
+    parser.add_argument("--db-port", default=env("DB_PORT") or env("PGPORT") or "5432")
+    parser.add_argument("--db-user", default=env("DB_USER") or env("HOCBA_DB_USER") or "odoo")
+    parser.add_argument("--db-password", default=env("DB_PASSWORD"))
+    parser.add_argument("--data-dir", default=os.path.expanduser("~/.local/share/hocba-odoo"))
+    parser.add_argument("--http-port", default="8185", help="of the installing launcher")
+    parser.add_argument("--pupils", type=int, default=850)
+    parser.add_argument("--class-size", type=int, default=34)
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+
+
+def checked(parser):
+    args = parser.parse_args()
+    if not args.db.startswith("hocba_bench") and not args.allow_drop:
+        parser.error("--db must start with hocba_bench (the database is dropped and re-created), "
+                     "or give --allow-drop")
+    return args
+
+
+def parse_args():
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--db", default="hocba_bench")
-    p.add_argument("--db-host", default=env("DB_HOST") or env("PGHOST"))
-    p.add_argument("--db-port", default=env("DB_PORT") or env("PGPORT") or "5432")
-    p.add_argument("--db-user", default=env("DB_USER") or env("HOCBA_DB_USER") or "odoo")
-    p.add_argument("--db-password", default=env("DB_PASSWORD"))
-    p.add_argument("--data-dir", default=os.path.expanduser("~/.local/share/hocba-odoo"))
-    p.add_argument("--pupils", type=int, default=850)
-    p.add_argument("--class-size", type=int, default=34)
+    database_arguments(p)
     p.add_argument("--batch", type=int, default=10, help="transcripts per hocba_sign call")
     p.add_argument("--probe", type=int, default=200, help="the large batch of the probe")
     p.add_argument("--repeat", type=int, default=5, help="runs of each raw primitive")
@@ -42,11 +60,7 @@ def parse_args():
                    help="trace Python allocations in the main stages too (slows them)")
     p.add_argument("--top-queries", type=int, default=6,
                    help="most frequent SQL statements to show per stage")
-    p.add_argument("--keep", action="store_true", help="keep the database")
-    args = p.parse_args()
-    if not args.db.startswith("hocba_bench"):
-        p.error("--db must start with hocba_bench (the database is dropped and re-created)")
-    return args
+    return checked(p)
 
 
 def odoo_args(args):
@@ -55,7 +69,7 @@ def odoo_args(args):
                             text=True).stdout.strip()
     out = ["--addons-path=%s,%s" % (addons, REPO), "--data-dir=%s" % args.data_dir,
            "--db_port=%s" % args.db_port, "--db_user=%s" % args.db_user,
-           "--http-port=8185", "--workers=0", "--max-cron-threads=0", "--log-level=warn"]
+           "--http-port=%s" % args.http_port, "--workers=0", "--max-cron-threads=0", "--log-level=warn"]
     if args.db_host:
         out.append("--db_host=%s" % args.db_host)
     if args.db_password:
@@ -324,19 +338,32 @@ def report(args, stages, probes, timeline, samples, pages, sizes, setup, sanity)
     print("\nsanity: " + sanity)
 
 
-def main():
-    args = parse_args()
+def open_database(args):
+    """Odoo configured for the bench, the database installed afresh: its registry and
+    the seconds the install took."""
     base = odoo_args(args)
-    import odoo
     from odoo.tools import config
     config.parse_config(base)
     logging.getLogger("pyhanko").setLevel(logging.ERROR)
-    from odoo import SUPERUSER_ID, api
     from odoo.modules.registry import Registry
-    setup, t0 = {}, time.perf_counter()
+    t0 = time.perf_counter()
     install(args, base)
-    setup["install"] = time.perf_counter() - t0
-    registry = Registry(args.db)
+    return Registry(args.db), {"install": time.perf_counter() - t0}
+
+
+def close_database(args):
+    import odoo
+    from odoo.modules.registry import Registry
+    Registry.delete(args.db)
+    if not args.keep:
+        odoo.sql_db.close_db(args.db)
+        odoo.service.db.exp_drop(args.db)
+
+
+def main():
+    args = parse_args()
+    registry, setup = open_database(args)
+    from odoo import SUPERUSER_ID, api
     rng = random.Random(20201217)
     try:
         with registry.cursor() as cr:
@@ -382,10 +409,7 @@ def main():
                 verdict["verdict"])
         report(args, stages, probes, timeline, samples, pages, sizes, setup, sanity)
     finally:
-        Registry.delete(args.db)
-        if not args.keep:
-            odoo.sql_db.close_db(args.db)
-            odoo.service.db.exp_drop(args.db)
+        close_database(args)
     return 0
 
 

@@ -3,3 +3,4 @@ from . import portal
 from . import verify
 from . import download
 from . import demo_population
+from . import demo_exchange

@@ -49,3 +49,9 @@ from . import school_year_progress
 from . import report_hocba_progress
 from . import ir_actions_report
 from . import hocba_demo_progress
+from . import res_company_exchange
+from . import hocba_exchange
+from . import hocba_exchange_service
+from . import hocba_version_exchange
+from . import school_year_exchange
+from . import hocba_demo_exchange

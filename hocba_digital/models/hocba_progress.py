@@ -26,10 +26,12 @@ from .school_subject_grade import GRADE_SELECTION
 #   ``_hocba_certificate_coverage(company)`` -> {required, covered, missing, rate}, e.g.
 #     return env["hocba.certificate"]._hocba_certificate_coverage(company)
 # ============================================================================
-SYNCED_SQL = None
+SYNCED_SQL = ("(SELECT count(DISTINCT e.version_id) FROM hocba_exchange e"
+              " JOIN hocba_version v ON v.id = e.version_id"
+              " WHERE e.class_id = c.id AND e.state = 'acknowledged' AND v.state = 'issued')")
 RECONCILED_SQL = ("(SELECT count(*) FROM school_student s WHERE s.class_id = c.id AND s.active"
                   " AND s.reconcile_state = 'matched')")
-SYNC_EVENTS = None
+SYNC_EVENTS = ("hocba.exchange", [("state", "=", "acknowledged")], "acknowledged_at")
 
 
 def certificate_coverage(env, company):
@@ -90,7 +92,7 @@ class HocbaProgress(models.Model):
     issued = fields.Integer(string="Issued", readonly=True,
                             help="Transcripts whose current version is issued.")
     synced = fields.Integer(string="Synced", readonly=True,
-                            help="Empty until the sync with the Ministry is tracked.")
+                            help="Transcripts whose issued version the Ministry's store acknowledged.")
     reconciled = fields.Integer(
         string="Pupils reconciled", readonly=True,
         help="Pupils whose identity matches the population database.")

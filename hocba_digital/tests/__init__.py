@@ -36,3 +36,7 @@ from . import test_demo_population
 from . import test_progress_rules
 from . import test_progress
 from . import test_progress_tours
+from . import test_exchange_lib
+from . import test_exchange_sync
+from . import test_exchange_concurrency
+from . import test_exchange_demo

@@ -147,6 +147,11 @@ POLICY = [
     # Roll-out progress: the steering committee and the IT officer read it; a view, nobody writes.
     ("hocba.progress", "progress_a", "pupils",
      {"read": MANAGE | IT, "write": set(), "create": set(), "unlink": set()}),
+    # Packages to the transcript store: the IT officer manages them (an acknowledged one is
+    # never deleted, see test_exchange_sync), the management follows them.
+    ("hocba.exchange", "exchange_a", "next_attempt_at",
+     {"read": {"vice_principal", "principal", "it_officer"},
+      "write": IT, "create": IT, "unlink": IT}),
 ]
 
 
@@ -202,6 +207,8 @@ class TestAccessMatrix(HocbaCase):
             cls.reconciliation.line_ids.filtered(lambda line, s=s: line.student_id == s)
             for s in (cls.student_a, cls.student_b))
         cls.progress_a = cls.env["hocba.progress"].browse(cls.class_a.id)
+        cls.exchange_a = cls.env["hocba.exchange"].with_context(hocba_exchange_service=True).create(
+            {"version_id": cls.version_a.id, "idempotency_key": "hocba-matrix-a"})
 
     def _write_value(self, record, field):
         return {
@@ -222,6 +229,7 @@ class TestAccessMatrix(HocbaCase):
             "school_year": "2000-2001",
             "outcome": "matched",
             "pupils": 3,
+            "next_attempt_at": datetime.datetime(2036, 6, 1, 8, 0),
         }[field]
 
     def _create_values(self, model):
@@ -269,6 +277,7 @@ class TestAccessMatrix(HocbaCase):
                                 "signer_user_id": self.users["principal"].id,
                                 "signer_name": "x", "certificate_id": self.certificate_subj.id,
                                 "signed_at": "2036-05-20 08:00:00", "content": "<x/>"},
+            "hocba.exchange": {"version_id": self.version_b.id},
             "hocba.entry.sheet": {"class_id": self.class_b.id, "period": "end_year",
                                   "kind": "subject", "subject_id": self.env.ref(
                                       "hocba_digital.school_subject_tdt").id},

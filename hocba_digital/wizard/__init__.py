@@ -8,3 +8,4 @@ from . import hocba_issue_wizard
 from . import hocba_transfer_import_wizard
 from . import hocba_reconciliation_wizard
 from . import hocba_reconciliation_settings
+from . import hocba_exchange_settings

@@ -1,0 +1,12 @@
+-- hocba_digital: a copied database must not send transcripts to the Department's store
+UPDATE res_company
+   SET hocba_exchange_url = NULL,
+       hocba_exchange_token = NULL,
+       hocba_exchange_client_cert_pem = NULL,
+       hocba_exchange_client_key_pem = NULL;
+DELETE FROM ir_config_parameter WHERE key = 'hocba_digital.demo_exchange_token';
+UPDATE ir_cron
+   SET active = false
+ WHERE id IN (SELECT res_id FROM ir_model_data
+               WHERE module = 'hocba_digital' AND model = 'ir.cron'
+                 AND name = 'ir_cron_hocba_exchange_send');
