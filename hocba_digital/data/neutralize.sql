@@ -4,6 +4,10 @@ UPDATE res_company
        hocba_exchange_token = NULL,
        hocba_exchange_client_cert_pem = NULL,
        hocba_exchange_client_key_pem = NULL;
+-- nor ask the population database with the school's credentials
+UPDATE res_company
+   SET hocba_population_url = NULL,
+       hocba_population_token = NULL;
 DELETE FROM ir_config_parameter WHERE key = 'hocba_digital.demo_exchange_token';
 UPDATE ir_cron
    SET active = false

@@ -41,6 +41,12 @@ from . import res_company_population
 from . import hocba_reconciliation
 from . import hocba_reconciliation_line
 from . import hocba_demo_population
+from . import res_company_exchange
+from . import hocba_exchange
+from . import hocba_exchange_service
+from . import hocba_version_exchange
+from . import school_year_exchange
+from . import hocba_demo_exchange
 from . import hocba_progress
 from . import hocba_progress_data
 from . import hocba_progress_dashboard
@@ -49,9 +55,3 @@ from . import school_year_progress
 from . import report_hocba_progress
 from . import ir_actions_report
 from . import hocba_demo_progress
-from . import res_company_exchange
-from . import hocba_exchange
-from . import hocba_exchange_service
-from . import hocba_version_exchange
-from . import school_year_exchange
-from . import hocba_demo_exchange

@@ -333,6 +333,9 @@ class TestExchangeSync(SigningCase):
     def test_neutralize_blanks_credentials_and_stops_the_job(self):
         self.env["ir.config_parameter"].sudo().set_param(
             "hocba_digital.demo_exchange_token", "demo-token")
+        self.company.sudo().write({"hocba_population_url": "https://dancu.example.vn/api",
+                                   "hocba_population_token": "secret"})
+        self.env.flush_all()
         for query in neutralize.get_neutralization_queries(["hocba_digital"]):
             self.env.cr.execute(query)
         self.env.invalidate_all()
@@ -340,6 +343,7 @@ class TestExchangeSync(SigningCase):
         self.assertFalse(company.hocba_exchange_url or company.hocba_exchange_token
                          or company.hocba_exchange_client_cert_pem
                          or company.hocba_exchange_client_key_pem)
+        self.assertFalse(company.hocba_population_url or company.hocba_population_token)
         self.assertFalse(self.env.ref("hocba_digital.ir_cron_hocba_exchange_send").active)
         self.assertFalse(self.env["ir.config_parameter"].sudo().get_param(
             "hocba_digital.demo_exchange_token"))

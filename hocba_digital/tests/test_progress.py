@@ -120,8 +120,9 @@ class TestProgress(SigningCase):
         self.assertEqual([c["name"] for c in data["late"]], ["3A", "3B"])
         signing, sync = data["deadlines"]
         self.assertEqual((signing["days_left"], signing["classes_missing"]), (10, 2))
-        # the sync itself is not tracked on this branch, and issuing alone still has time
-        self.assertEqual((sync["days_left"], sync["forecast"]["status"]), (76, "untracked"))
+        # nothing acknowledged in the last 14 days, but 76 days before 20 August that says
+        # nothing yet
+        self.assertEqual((sync["days_left"], sync["forecast"]["status"]), (76, "too_early"))
 
     def test_monthly_report_renders_the_figures(self):
         self.sign(self.subj)
@@ -137,7 +138,7 @@ class TestProgress(SigningCase):
         self.assertEqual(cells("//table[contains(@class, 'o_hocba_report_figures')]"
                                "//tr[@data-class='3A']/td")[1:], [
             "Checking", "1", "1", "12/12 (100%)", "0", "0/1", "0/1", "1 (100%)", "1 (100%)",
-            "0 (0%)", "0 (0%)", "0 (0%)", "–", "0"])
+            "0 (0%)", "0 (0%)", "0 (0%)", "0", "0"])
         self.assertEqual(cells("//table[contains(@class, 'o_hocba_report_figures')]"
                                "//tr[@data-class='3B']/td")[1:6], [
             "Entering data", "1", "1", "0/12 (0%)", "48"])
