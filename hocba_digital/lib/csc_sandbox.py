@@ -43,7 +43,7 @@ from cryptography.hazmat.primitives.asymmetric import utils as asym_utils
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
 from .csc_signer import EC_PUBLIC_KEY, HASH_OIDS, RSA_ENCRYPTION, SIGN_OIDS
-from .sandbox_server import SandboxServer
+from .local_server import LocalServer
 
 _logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class _Credential:
         return signature
 
 
-class CscSandbox(SandboxServer):
+class CscSandbox(LocalServer):
     """Threaded CSC v1 server on ``host:port`` (port 0: any free port); a context manager."""
 
     thread_name = "csc-sandbox"
@@ -112,7 +112,7 @@ class CscSandbox(SandboxServer):
         self._sads = {}  # SAD -> dict(credential, left, until, hashes)
         self._faults = []  # [kind, endpoint or None, times left]
         self._lock = threading.RLock()
-        self._init_server()
+        LocalServer.__init__(self, self.host, self.port, self.tls)
 
     # -- set-up ---------------------------------------------------------------
     def add_user(self, username, password):

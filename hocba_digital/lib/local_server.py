@@ -31,9 +31,12 @@ class LocalServer:
     def root_url(self):
         return "%s://%s:%d" % ("https" if self.tls else "http", self.host, self.port)
 
+    def _handler(self):
+        return self.handler_class
+
     def start(self):
         self._stopping.clear()
-        self._server = _Server((self.host, self.port), self.handler_class)
+        self._server = _Server((self.host, self.port), self._handler())
         self._server.sandbox = self
         if self.tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -38,7 +38,7 @@ from http.server import BaseHTTPRequestHandler
 from . import personal_id as pid
 from .population_client import MAX_BATCH
 from .population_reconcile import Identity, name_key
-from .sandbox_server import SandboxServer
+from .local_server import LocalServer
 
 _logger = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ class PopulationRegistry:
             return refusal.status, refusal.payload()
 
 
-class PopulationSandbox(SandboxServer):
+class PopulationSandbox(LocalServer):
     """Threaded HTTP server on ``host:port`` (port 0: any free port) serving a
     :class:`PopulationRegistry` under ``API``; a context manager."""
 
@@ -178,7 +178,7 @@ class PopulationSandbox(SandboxServer):
         self.idempotency_keys = []  # as received, replays included
         self._faults = []
         self._lock = threading.Lock()
-        self._init_server()
+        LocalServer.__init__(self, self.host, self.port, self.tls)
 
     @property
     def base_url(self):
