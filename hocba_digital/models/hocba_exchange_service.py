@@ -2,9 +2,11 @@ import base64
 import datetime
 import logging
 
+import psycopg2.errors
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import html2plaintext
+from odoo.tools import html2plaintext, mute_logger
 
 from ..lib import exchange_client, exchange_package
 from .hocba_exchange import DUE_STATES, IT_OFFICER
@@ -156,10 +158,18 @@ class HocbaExchangeService(models.AbstractModel):
     def _hocba_claim(self, exchange, now, ids):
         """The package's attempts so far, with its row locked, if it is still due
         and nobody else holds it; else None."""
-        self.env.cr.execute("SELECT COALESCE(e.attempts, 0) FROM hocba_exchange e "
-                            "WHERE e.id = %(id)s AND " + DUE_SQL + " FOR UPDATE OF e SKIP LOCKED",
-                            dict(self._hocba_due_params(now, ids), id=exchange.id))
-        row = self.env.cr.fetchone()
+        try:
+            # Odoo's transactions are REPEATABLE READ: a row another run updated and
+            # committed since this transaction's snapshot cannot be locked, and
+            # PostgreSQL says so with a serialization failure: that run has it
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT COALESCE(e.attempts, 0) FROM hocba_exchange e "
+                    "WHERE e.id = %(id)s AND " + DUE_SQL + " FOR UPDATE OF e SKIP LOCKED",
+                    dict(self._hocba_due_params(now, ids), id=exchange.id))
+                row = self.env.cr.fetchone()
+        except psycopg2.errors.SerializationFailure:
+            row = None
         exchange.invalidate_recordset()
         return row[0] if row else None
 
