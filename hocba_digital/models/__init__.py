@@ -1,3 +1,4 @@
+from . import hocba_code_written
 from . import res_company
 from . import res_partner
 from . import school_year

@@ -1,5 +1,4 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
 
 
 class HocbaAccessLog(models.Model):
@@ -9,6 +8,7 @@ class HocbaAccessLog(models.Model):
     Written by the code only, never edited."""
 
     _name = "hocba.access.log"
+    _inherit = ["hocba.code.written"]
     _description = "Register of verifications and downloads"
     _order = "create_date desc, id desc"
 
@@ -36,6 +36,6 @@ class HocbaAccessLog(models.Model):
             "file_sha256": file_sha256, "note": note,
         })
 
-    def write(self, vals):
-        self.check_access("write")
-        raise UserError(_("The register cannot be changed."))
+    def _hocba_edit_refusal(self, operation, vals=None):
+        # written by _hocba_log as superuser; deleting is left to the access rights
+        return _("The register cannot be changed.") if operation == "write" else None

@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
 
 CLERK = "hocba_digital.group_hocba_clerk"
 REQUESTER_RELATIONS = [
@@ -29,6 +29,7 @@ class HocbaIssueLog(models.Model):
     """
 
     _name = "hocba.issue.log"
+    _inherit = ["hocba.code.written"]
     _description = "Register of copies and transfers"
     _order = "issued_at desc, id desc"
     _check_company_auto = True
@@ -73,20 +74,12 @@ class HocbaIssueLog(models.Model):
 
     # ---- CRUD ----
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.check_access("create")
+    def _hocba_edit_refusal(self, operation, vals=None):
+        if operation != "create":
+            return _("The register cannot be changed.")
         if not self.env.context.get("hocba_issue_register"):
-            raise UserError(_("The register is written when something is issued, not by hand."))
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.check_access("write")
-        raise UserError(_("The register cannot be changed."))
-
-    def unlink(self):
-        self.check_access("unlink")
-        raise UserError(_("The register cannot be changed."))
+            return _("The register is written when something is issued, not by hand.")
+        return None
 
     # ---- Business methods ----
 

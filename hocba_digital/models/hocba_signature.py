@@ -1,5 +1,4 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
 
 from .hocba_certificate import TIER_SELECTION
 
@@ -14,6 +13,7 @@ class HocbaSignature(models.Model):
     """
 
     _name = "hocba.signature"
+    _inherit = ["hocba.code.written"]
     _description = "Transcript signature"
     _order = "version_id, sequence, id"
     _check_company_auto = True
@@ -60,25 +60,17 @@ class HocbaSignature(models.Model):
                 label = "%s (%s)" % (label, signature.subject_id.name)
             signature.display_name = "%s: %s" % (label, signature.signer_name or "")
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.check_access("create")
-        if not self.env.context.get("hocba_signing_service"):
-            raise UserError(_("Signatures are made by signing, not created by hand."))
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.check_access("write")
-        allowed = {"state", "invalidated_reason"}
-        if set(vals) - allowed or vals.get("state", "invalidated") != "invalidated" \
-                or not self.env.context.get("hocba_signing_service"):
-            raise UserError(_("A signature cannot be changed. Request a correction of the "
-                              "transcript instead."))
-        return super().write(vals)
-
-    def unlink(self):
-        self.check_access("unlink")
-        if not self.env.context.get("hocba_version_cleanup"):
-            raise UserError(_("A signature cannot be deleted. Request a correction of the "
-                              "transcript instead."))
-        return super().unlink()
+    def _hocba_edit_refusal(self, operation, vals=None):
+        context = self.env.context
+        if operation == "create":
+            return None if context.get("hocba_signing_service") else _(
+                "Signatures are made by signing, not created by hand.")
+        if operation == "unlink":
+            return None if context.get("hocba_version_cleanup") else _(
+                "A signature cannot be deleted. Request a correction of the transcript instead.")
+        # the only change a signature knows: it stops counting after a correction
+        invalidating = not set(vals) - {"state", "invalidated_reason"} \
+            and vals.get("state", "invalidated") == "invalidated"
+        if invalidating and context.get("hocba_signing_service"):
+            return None
+        return _("A signature cannot be changed. Request a correction of the transcript instead.")

@@ -1,7 +1,6 @@
 import json
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
 
 
 class HocbaTransferDocument(models.Model):
@@ -16,6 +15,7 @@ class HocbaTransferDocument(models.Model):
     """
 
     _name = "hocba.transfer.document"
+    _inherit = ["hocba.code.written"]
     _description = "Transcript received from another school"
     _order = "student_id, school_year desc, version desc, kind desc, id"
     _check_company_auto = True
@@ -56,21 +56,15 @@ class HocbaTransferDocument(models.Model):
             report = json.loads(document.report_json) if document.report_json else None
             document.report_html = wizard._hocba_html(report) if report else False
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.check_access("create")
+    def _hocba_edit_refusal(self, operation, vals=None):
+        if operation == "write":
+            return _("A document received from another school never changes.")
+        if operation == "unlink":
+            return _("A document received from another school is kept.")
         if not self.env.context.get("hocba_transfer_import"):
-            raise UserError(_("Documents of other schools arrive with a verified transfer "
-                              "package, not by hand."))
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.check_access("write")
-        raise UserError(_("A document received from another school never changes."))
-
-    def unlink(self):
-        self.check_access("unlink")
-        raise UserError(_("A document received from another school is kept."))
+            return _("Documents of other schools arrive with a verified transfer package, "
+                     "not by hand.")
+        return None
 
     def action_download(self):
         self.ensure_one()

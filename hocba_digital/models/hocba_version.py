@@ -21,7 +21,7 @@ class HocbaVersion(models.Model):
 
     _name = "hocba.version"
     _description = "Transcript version"
-    _inherit = ["mail.thread", "portal.mixin"]
+    _inherit = ["mail.thread", "portal.mixin", "hocba.code.written"]
     _order = "transcript_id, number desc"
     _check_company_auto = True
     _rec_name = "document_id"
@@ -127,29 +127,18 @@ class HocbaVersion(models.Model):
                     names.append("%s%s" % (tiers[tier], " ×%s" % count if count > 1 else ""))
             version.signed_tiers = ", ".join(names)
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.check_access("create")
-        if not self.env.context.get("hocba_signing_service"):
-            raise UserError(_("Versions are made by signing, not created by hand."))
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.check_access("write")
-        if not self.env.context.get("hocba_signing_service"):
-            raise UserError(_("A transcript version cannot be changed by hand."))
-        frozen = self.filtered(lambda v: v.state != "signing")
-        if frozen and set(vals) - {"state", "replaced_by_id"}:
-            raise UserError(_("An issued version never changes: request a correction to issue "
-                              "a new one."))
-        return super().write(vals)
-
-    def unlink(self):
-        self.check_access("unlink")
-        if self.filtered(lambda v: v.state != "signing") or not self.env.context.get(
-                "hocba_version_cleanup"):
-            raise UserError(_("A transcript version cannot be deleted."))
-        return super().unlink()
+    def _hocba_edit_refusal(self, operation, vals=None):
+        if operation == "unlink":
+            if self.filtered(lambda v: v.state != "signing") \
+                    or not self.env.context.get("hocba_version_cleanup"):
+                return _("A transcript version cannot be deleted.")
+        elif not self.env.context.get("hocba_signing_service"):
+            return _("Versions are made by signing, not created by hand.") \
+                if operation == "create" else _("A transcript version cannot be changed by hand.")
+        elif operation == "write" and set(vals) - {"state", "replaced_by_id"} \
+                and self.filtered(lambda v: v.state != "signing"):
+            return _("An issued version never changes: request a correction to issue a new one.")
+        return None
 
     @staticmethod
     def _hocba_sha256(data):
