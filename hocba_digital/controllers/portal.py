@@ -14,6 +14,7 @@ from odoo.tools import format_date
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
 from ..lib import transcript_layout, xml_profile
+from .signed_files import file_response, version_file
 
 _logger = logging.getLogger(__name__)
 
@@ -167,30 +168,13 @@ class HocbaParentPortal(CustomerPortal):
         version_sudo = self._hocba_version_check_access(version_id, access_token)
         if version_sudo.state != "issued":
             raise NotFound()
-        field, filename = ("pdf_file", version_sudo.pdf_filename) if kind == "pdf" else \
-            ("xml_file", version_sudo.xml_filename)
-        data = base64.b64decode(version_sudo[field] or b"")
-        if not data:
-            raise NotFound()
-        request.env["hocba.access.log"]._hocba_log(
-            "download_%s" % kind, version=version_sudo,
-            remote_addr=request.httprequest.remote_addr,
-            file_sha256=version_sudo._hocba_sha256(data),
-            note=_("Parent portal") if not access_token else _("Parent portal (link by mail)"))
+        data, response = version_file(
+            version_sudo, kind,
+            _("Parent portal") if not access_token else _("Parent portal (link by mail)"))
         # a signed file taken on the portal is a copy issued: the clerk's register
         request.env["hocba.issue.log"]._hocba_register_portal_copy(
             version_sudo, kind, data, by_link=bool(access_token))
-        return self._hocba_file_response(data, filename, kind)
-
-    @staticmethod
-    def _hocba_file_response(data, filename, kind):
-        mimetype = "application/pdf" if kind == "pdf" else "application/xml"
-        return request.make_response(data, headers=[
-            ("Content-Type", mimetype),
-            ("Content-Length", len(data)),
-            ("Content-Disposition", http.content_disposition(filename)),
-            ("X-Content-Type-Options", "nosniff"),
-        ])
+        return response
 
     # ---- transcripts received from earlier schools -------------------------
 
@@ -219,4 +203,4 @@ class HocbaParentPortal(CustomerPortal):
             requester_partner_id=request.env.user.partner_id.id, requester_relation="parent",
             file_name=document_sudo.filename, document_count=1,
             note=_("Parent portal: transcript from %(school)s", school=document_sudo.school_name))
-        return self._hocba_file_response(data, document_sudo.filename, document_sudo.kind)
+        return file_response(data, document_sudo.filename, document_sudo.kind)
