@@ -216,7 +216,8 @@ class HocbaExchangeService(models.AbstractModel):
     def _hocba_client(self, company_sudo):
         params = self.env["ir.config_parameter"].sudo()
         return exchange_client.ExchangeClient(
-            company_sudo.hocba_exchange_url, company_sudo.hocba_exchange_token,
+            company_sudo._hocba_reachable_url(company_sudo.hocba_exchange_url),
+            company_sudo.hocba_exchange_token,
             client_cert_pem=company_sudo.hocba_exchange_client_cert_pem or None,
             client_key_pem=company_sudo.hocba_exchange_client_key_pem or None,
             ca_pem=company_sudo.hocba_exchange_ca_pem or None,

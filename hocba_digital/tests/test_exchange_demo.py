@@ -63,8 +63,13 @@ class TestDemoExchange(HttpCase):
         transcripts = exchanges.class_id.transcript_ids
         self.assertEqual(len(exchanges), len(transcripts))
         self.assertGreater(len(exchanges), 25)
-        # this test server is the demo store; a third of its answers fail
-        company.write({"hocba_exchange_url": self.url, "hocba_exchange_token": TOKEN})
+        # this test server is the demo store, though the database was installed under
+        # another port (make run HTTP_PORT=...); a third of its answers fail
+        company.write({"hocba_exchange_url": "http://localhost:1" + ROUTE,
+                       "hocba_exchange_token": TOKEN})
+        self.assertEqual(company._hocba_reachable_url(company.hocba_exchange_url), self.url)
+        self.assertEqual(company._hocba_reachable_url("http://localhost:1/api/hocba/v1"),
+                         "http://localhost:1/api/hocba/v1")  # a real store: as it is
         self.params.set_param(FAULT_RATE_PARAM, "0.3")
         service = self.env["hocba.exchange.service"]
         now = datetime.datetime.now()

@@ -64,7 +64,8 @@ class HocbaExchangeSettings(models.TransientModel):
             raise UserError(_("Set the transcript store URL first."))
         try:
             client = exchange_client.ExchangeClient(
-                self.url, self.token, client_cert_pem=self.client_cert_pem or None,
+                self.env.company._hocba_reachable_url(self.url), self.token,
+                client_cert_pem=self.client_cert_pem or None,
                 client_key_pem=self.client_key_pem or None, ca_pem=self.ca_pem or None,
                 read_timeout=10)
         except (ValueError, OSError) as exc:

@@ -47,7 +47,8 @@ class HocbaReconciliationSettings(models.TransientModel):
         self.action_save()
         company_sudo = self.company_id.sudo()
         try:
-            with pc.PopulationClient(company_sudo.hocba_population_url,
+            url = company_sudo._hocba_reachable_url(company_sudo.hocba_population_url)
+            with pc.PopulationClient(url,
                                      company_sudo.hocba_population_token,
                                      timeout=10.0, max_attempts=1) as client:
                 client.status()

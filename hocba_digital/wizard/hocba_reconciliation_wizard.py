@@ -113,7 +113,8 @@ class HocbaReconciliationWizard(models.TransientModel):
             raise UserError(_("Two pupils have the same MOET or school pupil code: correct "
                               "them first, the answers are matched by that code."))
         try:
-            with pc.PopulationClient(company_sudo.hocba_population_url,
+            with pc.PopulationClient(company_sudo._hocba_reachable_url(
+                                         company_sudo.hocba_population_url),
                                      company_sudo.hocba_population_token,
                                      school_code=company_sudo.hocba_school_code,
                                      timeout=ONLINE_TIMEOUT) as client:
