@@ -59,8 +59,26 @@ class HocbaExchangeService(models.AbstractModel):
         result = self._hocba_send_due(BATCH)
         remaining = 0 if result["stopped"] or not result["handled"] else self._hocba_due_count()
         self.env["ir.cron"]._notify_progress(done=result["handled"], remaining=remaining)
+        if not remaining:
+            self._hocba_trigger_at_next_attempt()
         self._hocba_plan_activities()
         return result
+
+    @api.model
+    def _hocba_trigger_at_next_attempt(self):
+        """A package waiting for its backoff (60 s after a first failure) is sent
+        when the backoff ends, not at the cron's next tick (10 minutes)."""
+        cron_sudo = self.env.ref(CRON, raise_if_not_found=False)
+        if not cron_sudo:
+            return None
+        self.env.cr.execute("SELECT min(next_attempt_at) FROM hocba_exchange "
+                            "WHERE state IN %s AND next_attempt_at > %s",
+                            [DUE_STATES, fields.Datetime.now()])
+        at = self.env.cr.fetchone()[0]
+        if at and at < cron_sudo.sudo().nextcall:
+            cron_sudo.sudo()._trigger(at)
+            return at
+        return None
 
     @api.model
     def _hocba_trigger(self):

@@ -282,6 +282,24 @@ class TestExchangeSync(SigningCase):
         self.assertEqual(self.states(), {"acknowledged"})
         self.assertEqual(len(self.sandbox.receiver.records()), 3)
 
+    def test_a_failed_package_is_retried_when_its_backoff_ends(self):
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE hocba_exchange SET next_attempt_at = %s WHERE id != ALL(%s)",
+                            [fields.Datetime.now() + datetime.timedelta(days=1), self.exchanges.ids])
+        self.sandbox.faults.add("error500")
+        self.registry.enter_test_mode(self.cr)
+        self.addCleanup(self.registry.leave_test_mode)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            cron = env.ref("hocba_digital.ir_cron_hocba_exchange_send")
+            cron.nextcall = fields.Datetime.now() + datetime.timedelta(minutes=10)  # its tick
+            env["hocba.exchange.service"]._cron_hocba_send()
+            failed = env["hocba.exchange"].browse(self.exchanges.ids).filtered(
+                lambda e: e.state == "failed")
+            self.assertEqual(len(failed), 1)
+            cr.execute("SELECT call_at FROM ir_cron_trigger WHERE cron_id = %s", [cron.id])
+            self.assertIn(failed.next_attempt_at, [row[0] for row in cr.fetchall()])
+
     def test_access_and_guards(self):
         vice, it_officer = self.vice, self.users["it_officer"]
         exchange = self.exchanges[0]
