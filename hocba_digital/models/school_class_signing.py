@@ -18,6 +18,10 @@ class SchoolClass(models.Model):
             [("purpose", "=", "seal"), ("company_id", "=", self.company_id.id)])
         principals = self.env.ref("hocba_digital.group_hocba_principal").users.filtered(
             lambda u: self.company_id in u.company_ids)
+        # the group also holds administrators: the principal is who holds a certificate
+        principals = self.env["hocba.certificate"].sudo().search([
+            ("purpose", "=", "personal"), ("company_id", "=", self.company_id.id),
+            ("user_id", "in", principals.ids)]).user_id or principals
         for transcript in self.sudo().transcript_ids:
             version = transcript._hocba_current_version()
             state = Service._hocba_chain_state(transcript, version)
