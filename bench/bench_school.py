@@ -11,8 +11,9 @@ PIN, P12_PASSWORD = "468213", "bench-p12"
 
 def build_school(env, args, rng):
     from odoo import Command
-    from odoo.addons.hocba_digital.lib import demo_school as ds, personal_id as pid
-    from odoo.addons.hocba_digital.lib import school_calendar
+    from odoo.addons.hocba_digital.lib.demo import demo_school as ds
+    from odoo.addons.hocba_digital.lib.rules import personal_id as pid
+    from odoo.addons.hocba_digital.lib.rules import school_calendar
     env = env(context=dict(env.context, tracking_disable=True, mail_create_nolog=True,
                            mail_create_nosubscribe=True, mail_notrack=True,
                            no_reset_password=True))
@@ -93,7 +94,8 @@ def build_school(env, args, rng):
 
 def fill_and_submit(env, classes, users, rng):
     """Every sheet filled by its teacher (one write per distinct mark) and submitted."""
-    from odoo.addons.hocba_digital.lib import catalogue, demo_school as ds
+    from odoo.addons.hocba_digital.lib.rules import catalogue
+    from odoo.addons.hocba_digital.lib.demo import demo_school as ds
     for school_class in classes:
         for sheet in school_class.sheet_ids:
             teacher = sheet.user_id
@@ -121,7 +123,7 @@ def fill_and_submit(env, classes, users, rng):
 
 def register_certificates(env, users):
     from cryptography.hazmat.primitives import serialization
-    from odoo.addons.hocba_digital.lib import pki_factory as pf
+    from odoo.addons.hocba_digital.lib.sandbox import pki_factory as pf
     signers = {key: user for key, user in users.items() if key not in
                ("phohieutruong", "totruong", "cntt", "vanthu")}
     pki = pf.build_pki([pf.Person(key, user.name, "CCCD:0311900%05d" % i, "Giáo viên")

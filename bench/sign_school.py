@@ -195,8 +195,8 @@ def documents(registry, pki):
     subjects are signed: the XML as the subject and homeroom tiers sign it, the HTML the
     homeroom signature renders, a sealed key."""
     from odoo import SUPERUSER_ID, api
-    from odoo.addons.hocba_digital.lib import xml_profile
-    from odoo.addons.hocba_digital.lib.xades import KeySigner
+    from odoo.addons.hocba_digital.lib.documents import xml_profile
+    from odoo.addons.hocba_digital.lib.signing.xades import KeySigner
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         transcript = env["hocba.transcript"].search([], order="grade desc, id", limit=1)
@@ -229,9 +229,15 @@ def primitives(docs):
     """The library calls one signature makes, on the same documents, without the ORM."""
     import io
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from odoo.addons.hocba_digital.lib import (html_pdf, key_vault, pades, signing_chain as sc,
-                                               transcript_layout, xades, xml_profile)
-    from odoo.addons.hocba_digital.lib.xml_profile_hocba_1_0 import NS_1_0
+    from odoo.addons.hocba_digital.lib.documents import html_pdf
+    from odoo.addons.hocba_digital.lib.signing.keys import key_vault
+    from odoo.addons.hocba_digital.lib.signing import pades
+    from odoo.addons.hocba_digital.lib.signing import pades_verify
+    from odoo.addons.hocba_digital.lib.signing import chain as sc
+    from odoo.addons.hocba_digital.lib.documents import transcript_layout
+    from odoo.addons.hocba_digital.lib.signing import xades
+    from odoo.addons.hocba_digital.lib.documents import xml_profile
+    from odoo.addons.hocba_digital.lib.documents.xml_profile.hocba_1_0 import NS_1_0
     signer, now = docs["signer"], datetime.datetime.now(datetime.timezone.utc)
 
     def sign_xml(base, tier, subject=None, earlier=()):
@@ -402,8 +408,8 @@ def main():
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             issued = env["hocba.version"].search([("state", "=", "issued")])
-            from odoo.addons.hocba_digital.lib import pades
-            verdict = pades.verify(base64.b64decode(issued[:1].pdf_file), [pki.root_pem])
+            from odoo.addons.hocba_digital.lib.signing import pades_verify
+            verdict = pades_verify.verify(base64.b64decode(issued[:1].pdf_file), [pki.root_pem])
             sanity = "%d of %d transcripts issued; PAdES verdict of %s: %s" % (
                 len(issued), env["hocba.transcript"].search_count([]), issued[:1].display_name,
                 verdict["verdict"])

@@ -38,8 +38,8 @@ def main():
     logging.getLogger("pyhanko").setLevel(logging.ERROR)
     from odoo import SUPERUSER_ID, api
     from odoo.modules.registry import Registry
-    from odoo.addons.hocba_digital.lib import exchange_package as ep
-    from odoo.addons.hocba_digital.lib.exchange_sandbox import ExchangeSandbox
+    from odoo.addons.hocba_digital.lib.exchange import package as ep
+    from odoo.addons.hocba_digital.lib.sandbox.exchange_sandbox import ExchangeSandbox
     import requests
     registry = Registry(args.db)
     session = requests.Session()

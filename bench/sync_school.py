@@ -124,7 +124,7 @@ def raw_primitives(registry, sandbox, args):
     the library alone (build + check + POST), to the same sandbox under fresh keys."""
     import requests
     from odoo import SUPERUSER_ID, api
-    from odoo.addons.hocba_digital.lib import exchange_package as ep
+    from odoo.addons.hocba_digital.lib.exchange import package as ep
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         exchanges = env["hocba.exchange"].search([], order="id")
@@ -194,8 +194,8 @@ def main():
     args = parse_args()
     registry, setup = open_database(args)
     from odoo import SUPERUSER_ID, api
-    from odoo.addons.hocba_digital.lib.exchange_receiver import FaultPlan
-    from odoo.addons.hocba_digital.lib.exchange_sandbox import ExchangeSandbox
+    from odoo.addons.hocba_digital.lib.sandbox.exchange_receiver import FaultPlan
+    from odoo.addons.hocba_digital.lib.sandbox.exchange_sandbox import ExchangeSandbox
     sandbox = ExchangeSandbox(TOKEN, fault_delay=args.read_timeout + 1).start()
     try:
         t0 = time.perf_counter()

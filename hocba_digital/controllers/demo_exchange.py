@@ -6,7 +6,7 @@ from werkzeug.exceptions import NotFound
 from odoo import http
 from odoo.http import request
 
-from ..lib import exchange_package
+from ..lib.exchange import package as exchange_package
 from ..models.hocba_demo_exchange import ROUTE
 
 

@@ -3,7 +3,7 @@ from werkzeug.exceptions import NotFound
 from odoo import http
 from odoo.http import request
 
-from ..lib import pki_responders
+from ..lib.sandbox import pki_responders
 from ..models.hocba_demo_pki import ROUTE
 
 MAX_REQUEST = 64 * 1024

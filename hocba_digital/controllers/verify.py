@@ -25,7 +25,8 @@ from odoo import _, http
 from odoo.http import request
 from odoo.tools import format_date, format_datetime
 
-from ..lib import signing_chain, verification
+from ..lib.signing import chain as signing_chain
+from ..lib.signing import verification
 
 _logger = logging.getLogger(__name__)
 

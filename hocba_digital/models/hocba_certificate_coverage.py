@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
-from ..lib import certificate_costs
+from ..lib.rules import certificate_costs
 
 COVERAGE_READERS = ("hocba_digital.group_hocba_vice_principal",
                     "hocba_digital.group_hocba_it_officer")

@@ -2,7 +2,7 @@ import logging
 
 from odoo import _, api, fields, models
 
-from ..lib import certificate_costs
+from ..lib.rules import certificate_costs
 
 _logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 from odoo import _, api, fields, models
 
-from ..lib import certificate_costs
+from ..lib.rules import certificate_costs
 from .hocba_certificate_provider import CERT_TYPE_SELECTION, PROVIDER_SELECTION
 
 

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..lib import certificate_costs
+from ..lib.rules import certificate_costs
 
 PROVIDER_SELECTION = [
     ("vnpt", "VNPT-CA"),

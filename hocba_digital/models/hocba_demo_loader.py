@@ -6,7 +6,8 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.fields import Command
 
-from ..lib import demo_school, school_calendar
+from ..lib.demo import demo_school
+from ..lib.rules import school_calendar
 
 _logger = logging.getLogger(__name__)
 

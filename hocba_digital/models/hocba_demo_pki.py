@@ -6,7 +6,9 @@ from cryptography.hazmat.primitives import serialization
 
 from odoo import api, models, tools
 
-from ..lib import demo_pki_store, key_vault, pki_factory
+from ..lib.demo import demo_pki_store
+from ..lib.signing.keys import key_vault
+from ..lib.sandbox import pki_factory
 
 _logger = logging.getLogger(__name__)
 

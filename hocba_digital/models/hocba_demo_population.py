@@ -6,10 +6,10 @@ import secrets
 
 from odoo import api, models
 
-from ..lib import population_demo
-from ..lib import population_reconcile as pr
-from ..lib.demo_school import PROVINCE_CODE
-from ..lib.population_sandbox import API, PopulationRegistry, citizen_to_json, citizens_from_json
+from ..lib.demo import population_demo
+from ..lib.population import reconcile as pr
+from ..lib.demo.demo_school import PROVINCE_CODE
+from ..lib.sandbox.population_sandbox import API, PopulationRegistry, citizen_to_json, citizens_from_json
 
 _logger = logging.getLogger(__name__)
 

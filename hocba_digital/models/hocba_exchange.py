@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..lib import exchange_package
+from ..lib.exchange import package as exchange_package
 
 STATES = [
     ("pending", "Pending"),

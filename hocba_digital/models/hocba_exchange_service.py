@@ -8,7 +8,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import html2plaintext, mute_logger
 
-from ..lib import exchange_client, exchange_package
+from ..lib.exchange import client as exchange_client
+from ..lib.exchange import package as exchange_package
 from .hocba_exchange import DUE_STATES, IT_OFFICER
 
 _logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.tools import format_date
 
-from ..lib import progress
+from ..lib.rules import progress
 
 
 class HocbaProgress(models.Model):

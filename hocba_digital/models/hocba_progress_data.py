@@ -3,7 +3,7 @@ import datetime
 from odoo import _, api, models
 from odoo.exceptions import AccessError
 
-from ..lib import progress
+from ..lib.rules import progress
 
 VIEW_FIELDS = ["class_id", "class_name", "grade", "homeroom_user_id", "review_state",
                *(key for key in progress.FIGURES if key != "sheets_overdue"), "synced", "reconciled"]

@@ -6,8 +6,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.fields import Command
 
-from ..lib import personal_id as pid
-from ..lib import population_reconcile as pr
+from ..lib.rules import personal_id as pid
+from ..lib.population import reconcile as pr
 from .school_student_reconcile import TARGET_RATE
 
 RECONCILER_GROUPS = ("hocba_digital.group_hocba_clerk", "hocba_digital.group_hocba_it_officer",

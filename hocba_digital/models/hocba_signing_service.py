@@ -10,8 +10,14 @@ from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBack
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..lib import pades, pades_verify, signing_chain, transcript_layout, xades, xades_t, xml_profile
-from ..lib.xml_profile_hocba_1_0 import NS_1_0
+from ..lib.signing import pades
+from ..lib.signing import pades_verify
+from ..lib.signing import chain as signing_chain
+from ..lib.documents import transcript_layout
+from ..lib.signing import xades
+from ..lib.signing import xades_t
+from ..lib.documents import xml_profile
+from ..lib.documents.xml_profile.hocba_1_0 import NS_1_0
 
 _logger = logging.getLogger(__name__)
 # first key of the advisory locks taken while signing a transcript

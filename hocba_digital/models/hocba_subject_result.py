@@ -1,7 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..lib import assessment, catalogue
+from ..lib.rules import assessment
+from ..lib.rules import catalogue
 
 SUBJECT_LEVEL_SELECTION = [("T", "T - Completed well"), ("H", "H - Completed"),
                            ("C", "C - Not yet completed")]

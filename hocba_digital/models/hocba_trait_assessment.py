@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..lib import catalogue
+from ..lib.rules import catalogue
 
 TRAIT_LEVEL_SELECTION = [("T", "T - Good"), ("Đ", "Đ - Satisfactory"), ("C", "C - Needs effort")]
 

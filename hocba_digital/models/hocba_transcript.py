@@ -1,7 +1,9 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..lib import assessment, catalogue, quality_check
+from ..lib.rules import assessment
+from ..lib.rules import catalogue
+from ..lib.rules import quality_check
 
 RESULT_SELECTION = [
     ("HTXS", "HTXS - Completed excellently"),

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..lib import signing_chain
+from ..lib.signing import chain as signing_chain
 
 
 class HocbaTranscript(models.Model):

@@ -5,7 +5,9 @@ from lxml import etree
 
 from odoo import api, models
 
-from ..lib import catalogue, signing_chain, xml_profile
+from ..lib.rules import catalogue
+from ..lib.signing import chain as signing_chain
+from ..lib.documents import xml_profile
 
 PRINT_LANG = "vi_VN"
 

@@ -1,7 +1,7 @@
 from odoo import _, models
 from odoo.exceptions import UserError
 
-from ..lib import html_pdf
+from ..lib.documents import html_pdf
 
 OFFLINE_REPORTS = {"hocba_digital.report_progress"}
 

@@ -1,7 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..lib import catalogue, quality_check
+from ..lib.rules import catalogue
+from ..lib.rules import quality_check
 from .school_subject_grade import GRADE_SELECTION
 
 

@@ -1,6 +1,6 @@
 from odoo import _, models
 
-from ..lib import signing_chain
+from ..lib.signing import chain as signing_chain
 
 
 class SchoolClass(models.Model):

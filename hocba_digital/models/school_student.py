@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..lib import personal_id as pid
+from ..lib.rules import personal_id as pid
 
 PERSONAL_ID_GROUPS = "hocba_digital.group_hocba_vice_principal,hocba_digital.group_hocba_it_officer"
 

@@ -1,8 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
-from ..lib import personal_id as pid
-from ..lib.population_reconcile import FIELDS as IDENTITY_FIELDS
+from ..lib.rules import personal_id as pid
+from ..lib.population.reconcile import FIELDS as IDENTITY_FIELDS
 
 RECONCILE_STATES = [("unchecked", "Unchecked"), ("matched", "Matched"),
                     ("mismatched", "Mismatched"), ("not_found", "Not found")]

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..lib import catalogue
+from ..lib.rules import catalogue
 
 GRADE_SELECTION = [(g, g) for g in catalogue.GRADES]
 

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..lib import school_calendar
+from ..lib.rules import school_calendar
 
 
 class SchoolYear(models.Model):

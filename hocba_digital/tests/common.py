@@ -2,7 +2,7 @@ import datetime
 
 from odoo.tests import TransactionCase, new_test_user
 
-from ..lib import personal_id as pid
+from ..lib.rules import personal_id as pid
 
 GROUPS = {
     "subject_teacher": "hocba_digital.group_hocba_subject_teacher",

@@ -18,10 +18,11 @@ import tempfile
 import requests
 from cryptography import x509
 
-from ..lib import pkcs11_signer as p11
-from ..lib import pki_factory as pf
-from ..lib import xades, xades_verify
-from ..lib.pki_responders import PkiSandbox
+from ..lib.signing.keys import pkcs11_signer as p11
+from ..lib.sandbox import pki_factory as pf
+from ..lib.signing import xades
+from ..lib.signing import xades_verify
+from ..lib.sandbox.pki_responders import PkiSandbox
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XADES = "http://uri.etsi.org/01903/v1.3.2#"

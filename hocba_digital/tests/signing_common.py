@@ -4,8 +4,8 @@ import logging
 
 from cryptography.hazmat.primitives import serialization
 
-from ..lib import catalogue
-from ..lib import pki_factory as pf
+from ..lib.rules import catalogue
+from ..lib.sandbox import pki_factory as pf
 from .common import HocbaCase
 
 PIN = "468213"

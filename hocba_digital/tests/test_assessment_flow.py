@@ -4,7 +4,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..lib import catalogue
+from ..lib.rules import catalogue
 from .common import HocbaCase
 
 

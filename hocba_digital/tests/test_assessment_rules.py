@@ -1,6 +1,6 @@
 from odoo.tests import BaseCase, tagged
 
-from ..lib import assessment as a
+from ..lib.rules import assessment as a
 
 S, T = a.SubjectMark, a.TraitMark
 

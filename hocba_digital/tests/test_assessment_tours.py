@@ -1,6 +1,6 @@
 from odoo.tests import HttpCase, tagged
 
-from ..lib import catalogue
+from ..lib.rules import catalogue
 from .common import HocbaCase
 
 

@@ -7,9 +7,9 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Command
 from odoo.tests import new_test_user, tagged
 
-from ..lib import certificate_cost_workbook as workbook
-from ..lib import certificate_costs as cc
-from ..lib import pki_factory as pf
+from ..lib.workbooks import certificate_costs as workbook
+from ..lib.rules import certificate_costs as cc
+from ..lib.sandbox import pki_factory as pf
 from .common import HocbaCase
 
 UTC = datetime.timezone.utc

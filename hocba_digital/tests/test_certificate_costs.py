@@ -2,8 +2,8 @@ import datetime
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib import certificate_cost_workbook as workbook
-from ..lib import certificate_costs as cc
+from ..lib.workbooks import certificate_costs as workbook
+from ..lib.rules import certificate_costs as cc
 
 D = datetime.date
 

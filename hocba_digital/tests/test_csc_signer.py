@@ -18,9 +18,13 @@ from cryptography.x509.oid import NameOID
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib import csc_sandbox, pades, pades_verify, xades, xades_verify
-from ..lib import csc_signer as csc
-from ..lib import pki_factory as pf
+from ..lib.sandbox import csc_sandbox
+from ..lib.signing import pades
+from ..lib.signing import pades_verify
+from ..lib.signing import xades
+from ..lib.signing import xades_verify
+from ..lib.signing.keys import csc_signer as csc
+from ..lib.sandbox import pki_factory as pf
 from .crypto_tools import DOCUMENT, PEOPLE, FixedTimeout, LogCapture, SigningTools, make_pdf, subject_signed
 
 # characters that never occur in base64 / hex dumps, so a hit in a log is real

@@ -6,7 +6,8 @@ from cryptography.x509 import ocsp
 
 from odoo.tests import HttpCase, tagged
 
-from ..lib import key_vault, pki_factory as pf
+from ..lib.signing.keys import key_vault
+from ..lib.sandbox import pki_factory as pf
 from ..models.hocba_demo_pki import PARAM, ROUTE
 
 

@@ -6,8 +6,8 @@ import json
 
 from odoo.tests import HttpCase, tagged
 
-from ..lib import population_reconcile as pr
-from ..lib.population_sandbox import API
+from ..lib.population import reconcile as pr
+from ..lib.sandbox.population_sandbox import API
 from ..models.hocba_demo_population import PARAM, ROUTE
 from .common import HocbaCase
 

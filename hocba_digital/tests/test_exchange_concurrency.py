@@ -20,11 +20,11 @@ from odoo import SUPERUSER_ID, api
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import config
 
-from ..lib import exchange_package as ep
-from ..lib import pki_factory as pf
-from ..lib import xml_profile
-from ..lib.exchange_receiver import FaultPlan
-from ..lib.exchange_sandbox import ExchangeSandbox
+from ..lib.exchange import package as ep
+from ..lib.sandbox import pki_factory as pf
+from ..lib.documents import xml_profile
+from ..lib.sandbox.exchange_receiver import FaultPlan
+from ..lib.sandbox.exchange_sandbox import ExchangeSandbox
 from .test_xml_profile import grade4_transcript
 
 TOKEN = "concurrency-token"

@@ -5,9 +5,9 @@ import requests
 
 from odoo.tests import HttpCase, tagged
 
-from ..lib import exchange_client as ec
-from ..lib import exchange_package as ep
-from ..lib.exchange_receiver import FAULT_HEADER
+from ..lib.exchange import client as ec
+from ..lib.exchange import package as ep
+from ..lib.sandbox.exchange_receiver import FAULT_HEADER
 from ..models.hocba_demo_exchange import DIR_PARAM, FAULT_RATE_PARAM, ROUTE, TOKEN_PARAM
 from ..models.hocba_demo_pki import SIGNED_CLASS
 from .test_exchange_lib import package_data

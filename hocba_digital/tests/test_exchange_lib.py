@@ -9,11 +9,11 @@ import zipfile
 from odoo.tests import BaseCase, tagged
 from odoo.tools import mute_logger
 
-from ..lib import exchange_client as ec
-from ..lib import exchange_package as ep
-from ..lib import xml_profile
-from ..lib.exchange_receiver import DirectoryStore, FaultPlan, Receiver
-from ..lib.exchange_sandbox import ExchangeSandbox, make_tls_files
+from ..lib.exchange import client as ec
+from ..lib.exchange import package as ep
+from ..lib.documents import xml_profile
+from ..lib.sandbox.exchange_receiver import DirectoryStore, FaultPlan, Receiver
+from ..lib.sandbox.exchange_sandbox import ExchangeSandbox, make_tls_files
 from .test_xml_profile import grade4_transcript
 
 TOKEN = "sandbox-token-1"

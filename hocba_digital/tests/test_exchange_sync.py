@@ -10,12 +10,12 @@ from odoo.modules import neutralize
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..lib import exchange_client as ec
-from ..lib import exchange_package as ep
-from ..lib import personal_id as pid
-from ..lib import pki_factory as pf
-from ..lib.exchange_receiver import FaultPlan
-from ..lib.exchange_sandbox import ExchangeSandbox
+from ..lib.exchange import client as ec
+from ..lib.exchange import package as ep
+from ..lib.rules import personal_id as pid
+from ..lib.sandbox import pki_factory as pf
+from ..lib.sandbox.exchange_receiver import FaultPlan
+from ..lib.sandbox.exchange_sandbox import ExchangeSandbox
 from ..models.hocba_exchange_service import ALERT_ATTEMPTS
 from .signing_common import PIN, SigningCase
 

@@ -20,8 +20,11 @@ from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib import pades, xades
-from ..lib import pki_factory as pf
+from ..lib.signing import pades
+
+from ..lib.signing import pades_verify
+from ..lib.signing import xades
+from ..lib.sandbox import pki_factory as pf
 from .crypto_tools import PEOPLE, PUPIL, SigningTools, make_pdf, pdfsig, pkcs12_signer, quiet
 
 XML = ('<?xml version="1.0" encoding="UTF-8"?>\n<HocBa><HocSinh>%s</HocSinh></HocBa>\n' % PUPIL).encode()
@@ -69,7 +72,7 @@ class TestPades(SigningTools, BaseCase):
         return pdf
 
     def _verify(self, pdf):
-        return pades.verify(pdf, [self.pki.root_pem])
+        return pades_verify.verify(pdf, [self.pki.root_pem])
 
     # -- our verifier -------------------------------------------------------
     def test_all_signatures_valid(self):
@@ -93,7 +96,7 @@ class TestPades(SigningTools, BaseCase):
     def test_untrusted_root(self):
         other = pf.build_pki([], prefix="OTHER")
         with quiet():
-            report = pades.verify(self.signed, [other.root_pem])
+            report = pades_verify.verify(self.signed, [other.root_pem])
         self.assertFalse(report["verdict"])
         self.assertTrue(all(s["intact"] and not s["valid"] for s in report["signatures"]))
 
@@ -197,8 +200,8 @@ class TestPades(SigningTools, BaseCase):
         tsa_key = asn1_keys.PrivateKeyInfo.load(self.pki.tsa.key.private_bytes(
             serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
         handler = type("Handler", (_TsaHandler,), {"stamper": DummyTimeStamper(
-            pades._asn1_cert(self.pki.tsa.cert), tsa_key,
-            certs_to_embed=[pades._asn1_cert(self.pki.intermediate.cert)])})
+            pades.asn1_certificate(self.pki.tsa.cert), tsa_key,
+            certs_to_embed=[pades.asn1_certificate(self.pki.intermediate.cert)])})
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

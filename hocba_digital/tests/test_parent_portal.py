@@ -1,7 +1,10 @@
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from ..lib import pades, xades_verify
+from ..lib.signing import pades
+
+from ..lib.signing import pades_verify
+from ..lib.signing import xades_verify
 from .common import HocbaCase
 from .signing_common import SigningCase
 
@@ -88,7 +91,7 @@ class TestParentPortal(HttpCase, SigningCase):
         pdf = self.get("/my/hocba/%s/pdf" % version.id)
         self.assertEqual(pdf.status_code, 200)
         self.assertEqual(pdf.headers["Content-Type"], "application/pdf")
-        self.assertTrue(pades.verify(pdf.content, self.roots())["verdict"])
+        self.assertTrue(pades_verify.verify(pdf.content, self.roots())["verdict"])
         xml = self.get("/my/hocba/%s/xml" % version.id)
         self.assertEqual(xml.status_code, 200)
         reports = xades_verify.verify(xml.content, self.roots())

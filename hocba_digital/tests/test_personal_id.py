@@ -3,7 +3,7 @@ import datetime
 from odoo.exceptions import ValidationError
 from odoo.tests import BaseCase, tagged
 
-from ..lib import personal_id as pid
+from ..lib.rules import personal_id as pid
 from .common import HocbaCase
 
 

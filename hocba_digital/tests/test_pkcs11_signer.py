@@ -10,9 +10,12 @@ import os
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib import pades, pades_verify, xades, xades_verify
-from ..lib import pki_factory as pf
-from ..lib import pkcs11_signer as p11
+from ..lib.signing import pades
+from ..lib.signing import pades_verify
+from ..lib.signing import xades
+from ..lib.signing import xades_verify
+from ..lib.sandbox import pki_factory as pf
+from ..lib.signing.keys import pkcs11_signer as p11
 from .crypto_tools import DOCUMENT, PEOPLE, LogCapture, SigningTools, make_pdf, subject_signed, use_softhsm
 
 # characters that never occur in base64 / hex dumps, so a hit in a log is real

@@ -36,9 +36,14 @@ from pyhanko_certvalidator.policy_decl import (
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib import pades, xades
-from ..lib import pki_factory as pf
-from ..lib import pki_responders as pr
+from ..lib.signing import pades
+
+from ..lib.signing import aio
+
+from ..lib.signing import pades_verify
+from ..lib.signing import xades
+from ..lib.sandbox import pki_factory as pf
+from ..lib.sandbox import pki_responders as pr
 from .crypto_tools import make_pdf, pki_sandbox, quiet, revoke_an_hour_ago
 
 UTC = datetime.timezone.utc
@@ -114,7 +119,7 @@ class TestPkiResponders(BaseCase):
     def validate(self, issued, context):
         validator = CertificateValidator(_asn1(issued.cert), intermediate_certs=[_asn1(self.pki.intermediate.cert)],
                                          validation_context=context)
-        return pades.run_sync(validator.async_validate_usage({"digital_signature"}))
+        return aio.run_sync(validator.async_validate_usage({"digital_signature"}))
 
     # -- OCSP, the pure function -----------------------------------------------
     def test_ocsp_good_revoked_unknown_unauthorized(self):
@@ -172,7 +177,7 @@ class TestPkiResponders(BaseCase):
     def test_pyhanko_ocsp_fetcher_accepts_the_response(self):
         fetcher = RequestsFetcherBackend(per_request_timeout=5).get_fetchers().ocsp_fetcher
         authority = AuthorityWithCert(_asn1(self.pki.intermediate.cert))
-        response = pades.run_sync(fetcher.fetch(_asn1(self.pki.person("revoked").cert), authority))
+        response = aio.run_sync(fetcher.fetch(_asn1(self.pki.person("revoked").cert), authority))
         single = response["response_bytes"]["response"].parsed["tbs_response_data"]["responses"][0]
         self.assertEqual(single["cert_status"].name, "revoked")
         self.assertIsNotNone(response.nonce_value)  # pyHanko sent one and checked the echo
@@ -195,8 +200,8 @@ class TestPkiResponders(BaseCase):
 
     def test_tsa_through_pyhanko_client(self):
         digest = hashlib.sha256(b"transcript").digest()
-        token = pades.run_sync(HTTPTimeStamper(self.sandbox.tsa_url).async_timestamp(digest, "sha256"))
-        status = pades.run_sync(validate_tst_signed_data(
+        token = aio.run_sync(HTTPTimeStamper(self.sandbox.tsa_url).async_timestamp(digest, "sha256"))
+        status = aio.run_sync(validate_tst_signed_data(
             token["content"], self.validation_context(), lambda _algo: digest))
         self.assertTrue(status["intact"] and status["valid"], status)
         self.assertIsNone(status["trust_problem_indic"])
@@ -209,7 +214,7 @@ class TestPkiResponders(BaseCase):
         pdf = pades.sign(pdf, "sig_homeroom", signer, reason="Ký học bạ số", location="Hà Nội",
                          timestamper_url=self.sandbox.tsa_url, embed_revocation=True,
                          validation_context=self.validation_context())
-        report = pades.verify(pdf, [self.pki.root_pem])
+        report = pades_verify.verify(pdf, [self.pki.root_pem])
         self.assertTrue(report["verdict"], report)
         signature = report["signatures"][0]
         self.assertTrue(signature["timestamp"] and signature["timestamp_ok"], signature)
@@ -254,7 +259,7 @@ class TestPkiResponders(BaseCase):
                                                      chain=[other.intermediate.cert]))["time_stamp_token"]
         context = ValidationContext(trust_roots=[_asn1(other.root.cert)], revocation_mode="soft-fail")
         with _quiet():  # soft-fail: its URLs point nowhere
-            status = pades.run_sync(validate_tst_signed_data(token["content"], context, lambda _a: digest))
+            status = aio.run_sync(validate_tst_signed_data(token["content"], context, lambda _a: digest))
         self.assertTrue(status["intact"] and status["valid"], status)
         self.assertIsNone(status["trust_problem_indic"])
 
@@ -332,10 +337,10 @@ class TestPkiResponders(BaseCase):
             # asn1crypto parses lazily: pyHanko's clients let a ValueError out for a non-DER body
             lenient = (ValueError,) if fault == "garbage" else ()
             with _quiet(), self.assertRaises((TimestampRequestError,) + lenient, msg=fault):
-                pades.run_sync(HTTPTimeStamper(self.sandbox.tsa_url, timeout=1).async_timestamp(digest, "sha256"))
+                aio.run_sync(HTTPTimeStamper(self.sandbox.tsa_url, timeout=1).async_timestamp(digest, "sha256"))
             fetcher = RequestsFetcherBackend(per_request_timeout=1).get_fetchers().ocsp_fetcher
             with _quiet(), self.assertRaises((OCSPFetchError,) + lenient, msg=fault):
-                pades.run_sync(fetcher.fetch(cert, authority))
+                aio.run_sync(fetcher.fetch(cert, authority))
         # a fault on one endpoint leaves the others alone; signing a B-T PDF then fails
         self.sandbox.faults = {"tsa": "500"}
         self.assertEqual(_get(self.sandbox.crl_url())[0], 200)
@@ -347,7 +352,7 @@ class TestPkiResponders(BaseCase):
             pades.sign(pdf, "sig_homeroom", signer, reason="r", location="l", timestamper_url=url)
         self.sandbox.faults.clear()
         signed = pades.sign(pdf, "sig_homeroom", signer, reason="r", location="l", timestamper_url=url)
-        self.assertTrue(pades.verify(signed, [self.pki.root_pem])["signatures"][0]["timestamp_ok"])
+        self.assertTrue(pades_verify.verify(signed, [self.pki.root_pem])["signatures"][0]["timestamp_ok"])
 
 
 def _verify_args(cert, answer):

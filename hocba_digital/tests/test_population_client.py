@@ -6,10 +6,10 @@ import requests
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib import personal_id as pid
-from ..lib import population_client as pc
-from ..lib import population_reconcile as pr
-from ..lib import population_sandbox as ps
+from ..lib.rules import personal_id as pid
+from ..lib.population import client as pc
+from ..lib.population import reconcile as pr
+from ..lib.sandbox import population_sandbox as ps
 from .crypto_tools import FixedTimeout
 
 D = datetime.date

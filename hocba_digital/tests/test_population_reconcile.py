@@ -7,9 +7,9 @@ import openpyxl
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib import personal_id as pid
-from ..lib import population_demo
-from ..lib import population_reconcile as pr
+from ..lib.rules import personal_id as pid
+from ..lib.demo import population_demo
+from ..lib.population import reconcile as pr
 
 D = datetime.date
 MAI = pr.Identity("Nguyễn Thị Mai Anh", D(2017, 3, 14), pid.FEMALE, "031317004521")

@@ -2,7 +2,7 @@ import datetime
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib import progress
+from ..lib.rules import progress
 
 D = datetime.date
 SIGNING = D(2036, 6, 15)

@@ -9,9 +9,9 @@ import openpyxl
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from ..lib import personal_id as pid
-from ..lib import population_reconcile as pr
-from ..lib import population_sandbox as ps
+from ..lib.rules import personal_id as pid
+from ..lib.population import reconcile as pr
+from ..lib.sandbox import population_sandbox as ps
 from .common import HocbaCase
 
 D = datetime.date

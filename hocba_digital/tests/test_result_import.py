@@ -14,7 +14,8 @@ from openpyxl.utils import get_column_letter
 from odoo.tests import BaseCase, tagged
 from odoo.tools import mute_logger
 
-from ..lib import catalogue, result_workbook
+from ..lib.rules import catalogue
+from ..lib.workbooks import results as result_workbook
 from .common import HocbaCase
 
 GRADE3_SUBJECTS = [  # (code, header, has a test at the end of the year)

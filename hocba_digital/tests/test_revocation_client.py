@@ -11,9 +11,9 @@ from cryptography.x509 import ocsp
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib import pki_factory as pf
-from ..lib import pki_responders as pr
-from ..lib import revocation_client as rc
+from ..lib.sandbox import pki_factory as pf
+from ..lib.sandbox import pki_responders as pr
+from ..lib.signing import revocation_client as rc
 from .crypto_tools import FixedTimeout, pki_sandbox, revoke_an_hour_ago
 
 UTC = datetime.timezone.utc

@@ -7,7 +7,12 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..lib import pades, pki_factory as pf, xades_verify, xml_profile
+from ..lib.signing import pades
+
+from ..lib.signing import pades_verify
+from ..lib.sandbox import pki_factory as pf
+from ..lib.signing import xades_verify
+from ..lib.documents import xml_profile
 from .crypto_tools import write_file, xmlsec1_verify
 from .signing_common import PIN, SigningCase
 
@@ -34,7 +39,7 @@ class TestSigningChain(SigningCase):
         seal = reports[-1]
         self.assertEqual(set(seal.covers), {"data"} | {r.wrapper_id for r in reports[:-1]})
         # the PDF: three signatures, the last one locks, the XML travels inside
-        report = pades.verify(pdf, self.roots())
+        report = pades_verify.verify(pdf, self.roots())
         self.assertTrue(report["verdict"], report)
         self.assertEqual([s["field"] for s in report["signatures"]],
                          ["sig_homeroom", "sig_principal", "sig_seal"])
@@ -212,7 +217,7 @@ class TestSigningChain(SigningCase):
         # the old files did not change and still verify
         self.assertEqual(self.files(first), (xml_v1, pdf_v1))
         self.assertTrue(all(r.ok for r in xades_verify.verify(xml_v1, self.roots())))
-        self.assertTrue(pades.verify(pdf_v1, self.roots())["verdict"])
+        self.assertTrue(pades_verify.verify(pdf_v1, self.roots())["verdict"])
         xml_v2, _pdf = self.files(second)
         data = xml_profile.parse(xml_v2)
         self.assertEqual(data["header"]["replaces"], first.document_id)
@@ -229,7 +234,7 @@ class TestSigningChain(SigningCase):
         # one byte of the PDF's signed range
         index = pdf.index(b"/Type /Page") + 2
         changed = pdf[:index] + bytes([pdf[index] ^ 1]) + pdf[index + 1:]
-        self.assertFalse(pades.verify(changed, self.roots())["verdict"])
+        self.assertFalse(pades_verify.verify(changed, self.roots())["verdict"])
 
     def test_store_key_refuses_bad_input(self):
         cert = self.certs["subj"].with_user(self.users["it_officer"])

@@ -5,7 +5,12 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..lib import pades, revocation_client, xades_t, xades_verify
+from ..lib.signing import pades
+
+from ..lib.signing import pades_verify
+from ..lib.signing import revocation_client
+from ..lib.signing import xades_t
+from ..lib.signing import xades_verify
 from .crypto_tools import pdfsig, pki_sandbox
 from .signing_common import SigningCase
 
@@ -34,7 +39,7 @@ class TestSigningWithServices(SigningCase):
     def test_pades_b_t_and_b_lt_with_the_seal(self):
         version = self.sign_all()
         _xml, pdf = self.files(version)
-        report = pades.verify(pdf, self.roots())
+        report = pades_verify.verify(pdf, self.roots())
         self.assertTrue(report["verdict"], report)
         self.assertTrue(all(s["timestamp"] for s in report["signatures"]), report["signatures"])
         self.assertGreater(self.sandbox.counts["tsa"], 2)

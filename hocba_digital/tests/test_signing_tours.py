@@ -1,6 +1,9 @@
 from odoo.tests import HttpCase, tagged
 
-from ..lib import pades, xades_verify
+from ..lib.signing import pades
+
+from ..lib.signing import pades_verify
+from ..lib.signing import xades_verify
 from .signing_common import SigningCase
 
 
@@ -21,7 +24,7 @@ class TestSigningTours(HttpCase, SigningCase):
         self.assertEqual(version.state, "issued")
         xml, pdf = self.files(version)
         self.assertTrue(all(r.ok for r in xades_verify.verify(xml, self.roots())))
-        self.assertTrue(pades.verify(pdf, self.roots())["verdict"])
+        self.assertTrue(pades_verify.verify(pdf, self.roots())["verdict"])
         # the PIN went through the RPC only: no record anywhere holds it
         self.env.cr.execute("SELECT count(*) FROM ir_attachment WHERE index_content LIKE %s",
                             ["%468213%"])

@@ -5,8 +5,8 @@ import zipfile
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib import transfer_package as tp
-from ..lib import verification
+from ..lib.documents import transfer_package as tp
+from ..lib.signing import verification
 
 SCHOOL = {"name": "Trường Tiểu học Trần Dương", "code": "31012345", "authority": "Sở GD&ĐT"}
 PUPIL = {"full_name": "Trần Văn An", "birth_date": "2017-12-30", "sex": "male",

@@ -4,7 +4,7 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import file_path
 from odoo.tools.translate import TranslationModuleReader
 
-from ..lib import personal_id as pid
+from ..lib.rules import personal_id as pid
 
 
 @tagged("post_install", "-at_install")

@@ -12,9 +12,14 @@ from lxml import etree
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib import pades, signing_chain, transcript_layout, verification, xades, xml_profile
-from ..lib import pki_factory as pf
-from ..lib import pki_responders as pr
+from ..lib.signing import pades
+from ..lib.signing import chain as signing_chain
+from ..lib.documents import transcript_layout
+from ..lib.signing import verification
+from ..lib.signing import xades
+from ..lib.documents import xml_profile
+from ..lib.sandbox import pki_factory as pf
+from ..lib.sandbox import pki_responders as pr
 from . import test_xml_profile as xml_tests
 from .crypto_tools import make_pdf, quiet
 

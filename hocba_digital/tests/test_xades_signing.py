@@ -14,8 +14,9 @@ from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib import pki_factory as pf
-from ..lib import xades, xades_verify
+from ..lib.sandbox import pki_factory as pf
+from ..lib.signing import xades
+from ..lib.signing import xades_verify
 from .crypto_tools import DOCUMENT, DS, PEOPLE, XADES, SigningTools
 from .crypto_tools import pkcs12_signer as _signer
 

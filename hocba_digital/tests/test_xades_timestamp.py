@@ -12,8 +12,10 @@ from lxml import etree
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib import pki_factory as pf
-from ..lib import xades, xades_t, xades_verify
+from ..lib.sandbox import pki_factory as pf
+from ..lib.signing import xades
+from ..lib.signing import xades_t
+from ..lib.signing import xades_verify
 from .crypto_tools import DOCUMENT, DS, PEOPLE, XADES, SigningTools, pki_sandbox, pkcs12_signer
 
 UTC = datetime.timezone.utc

@@ -2,7 +2,7 @@ import base64
 
 from odoo import _, fields, models
 
-from ..lib import certificate_cost_workbook as workbook
+from ..lib.workbooks import certificate_costs as workbook
 
 
 class HocbaCertificateCostExport(models.TransientModel):

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..lib import exchange_client
+from ..lib.exchange import client as exchange_client
 
 # wizard field -> company field
 FIELDS = {

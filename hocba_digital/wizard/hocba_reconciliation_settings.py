@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..lib import population_client as pc
+from ..lib.population import client as pc
 
 IT_OFFICER = "hocba_digital.group_hocba_it_officer"
 

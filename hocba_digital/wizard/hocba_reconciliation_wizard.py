@@ -3,9 +3,9 @@ import base64
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..lib import population_client as pc
-from ..lib import population_reconcile as pr
-from ..lib.result_workbook import XLSX_MIMETYPE
+from ..lib.population import client as pc
+from ..lib.population import reconcile as pr
+from ..lib.workbooks.results import XLSX_MIMETYPE
 from ..models.school_student_reconcile import ENROLLED
 
 ONLINE_TIMEOUT = 30.0

@@ -4,8 +4,10 @@ import unicodedata
 from odoo import _, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..lib import catalogue, result_workbook, result_workbook_writer
-from ..lib.result_workbook import CellError
+from ..lib.rules import catalogue
+from ..lib.workbooks import results as result_workbook
+from ..lib.workbooks import results_writer as result_workbook_writer
+from ..lib.workbooks.results import CellError
 from ..models.hocba_transcript_line import PERIOD_SELECTION
 
 

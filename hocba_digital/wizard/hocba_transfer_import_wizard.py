@@ -6,7 +6,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..lib import transfer_package
+from ..lib.documents import transfer_package
 from ..models.hocba_issue_log import REQUESTER_RELATIONS
 
 

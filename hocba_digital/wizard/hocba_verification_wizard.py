@@ -4,7 +4,7 @@ from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
 
-from ..lib import verification
+from ..lib.signing import verification
 
 VERDICT_SELECTION = [("valid", "Genuine"), ("invalid", "Not valid")]
 
