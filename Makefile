@@ -12,6 +12,8 @@
 #                    summarised as "odoo: N passed, M failed" (exit status 0 = green)
 #   make test-addon  only the addon's tests with demo data (fast loop)
 #   make test-core   only Odoo's own base/mail/portal tests with our library pins
+#   make lint        pylint-odoo (OCA's mandatory checks), OCA's XML/.po checks, ruff check and
+#                    ruff format --check, from requirements-dev.txt in .venv-lint/ (exit 0 = clean)
 #   make clean-db    drop the demo and test databases
 #   make docker-up   the Docker path: docker compose up (see docker-compose.yml)
 #
@@ -40,6 +42,15 @@ TAIL_LINES   ?= 80
 # that the data dir is NOT reachable through an addons path.
 DATA_DIR     ?= $(HOME)/.local/share/hocba-odoo
 PIP_FLAGS    ?=
+
+# make lint: its own venv (git-ignored), made with LINT_PYTHON, and the addons
+# it checks: every folder of the repository with a __manifest__.py.
+LINT_PYTHON  ?= python3
+LINT_VENV    ?= $(CURDIR)/.venv-lint
+LINT_BIN      = $(LINT_VENV)/bin
+LINT_STAMP    = $(LINT_VENV)/.requirements-dev.stamp
+LINT_ADDONS  ?= $(patsubst %/__manifest__.py,%,$(wildcard */__manifest__.py))
+LINT_PO_FILES = $(wildcard $(addsuffix /i18n/*.po,$(LINT_ADDONS)) $(addsuffix /i18n/*.pot,$(LINT_ADDONS)))
 
 # PostgreSQL: the defaults of tools/pg-ensure.
 HOCBA_PG_DIR ?= /tmp/hocba-pg
@@ -110,11 +121,11 @@ define odoo_test_run
 	fi
 endef
 
-.PHONY: help check-odoo check-psql deps pg run test test-addon test-core docker-up docker-down clean-db \
+.PHONY: help check-odoo check-psql deps pg run test test-addon test-core lint docker-up docker-down clean-db \
 	_run-demo _run-nodemo _run-core
 
 help:
-	@sed -n '1,19p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,21p' Makefile | sed 's/^# \{0,1\}//'
 
 # Fails with one clear line when there is no Odoo 18.0 launcher.
 check-odoo:
@@ -169,6 +180,32 @@ test-core: deps pg check-psql
 	@$(MAKE) --no-print-directory _run-core \
 		ODOO='$(ODOO)' ODOO_PYTHON='$(ODOO_PYTHON)' ADDONS_PATH='$(ADDONS_PATH)' PSQL='$(PSQL)'
 	@$(SUMMARY) '$(LOG_DIR)/$(TEST_DB_CORE).log'
+
+# Static checks, with tools of their own in $(LINT_VENV) (never Odoo's Python;
+# they import nothing from Odoo). Every check runs, and the target fails if any
+# of them reported something.
+lint: $(LINT_STAMP)
+	@rc=0; fmt=text; [ -t 1 ] && fmt=colorized; \
+	echo "== pylint --rcfile=.pylintrc-mandatory $(LINT_ADDONS)"; \
+	'$(LINT_BIN)/pylint' --rcfile=.pylintrc-mandatory --output-format=$$fmt $(LINT_ADDONS) || rc=1; \
+	echo "== oca-checks-odoo-module $(LINT_ADDONS)"; \
+	'$(LINT_BIN)/oca-checks-odoo-module' $(LINT_ADDONS) || rc=1; \
+	$(if $(LINT_PO_FILES),echo "== oca-checks-po --disable=po-pretty-format $(LINT_PO_FILES)"; \
+	'$(LINT_BIN)/oca-checks-po' --disable=po-pretty-format $(LINT_PO_FILES) || rc=1;) \
+	echo "== ruff check"; \
+	'$(LINT_BIN)/ruff' check --no-fix --output-format=concise . || rc=1; \
+	echo "== ruff format --check"; \
+	'$(LINT_BIN)/ruff' format --check --output-format=concise . || rc=1; \
+	if [ $$rc -eq 0 ]; then echo "lint: clean"; else echo "lint: FAILED (see the messages above)"; fi; \
+	exit $$rc
+
+# The lint venv, (re)made when missing or older than requirements-dev.txt.
+$(LINT_STAMP): requirements-dev.txt
+	@[ -x '$(LINT_VENV)/bin/python' ] || { echo "lint: creating $(LINT_VENV) with $(LINT_PYTHON)"; \
+		'$(LINT_PYTHON)' -m venv '$(LINT_VENV)'; }
+	@echo "lint: $(LINT_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-dev.txt"
+	@'$(LINT_VENV)/bin/python' -m pip install --quiet --disable-pip-version-check $(PIP_FLAGS) -r requirements-dev.txt
+	@touch '$@'
 
 # The Docker path (needs a Docker engine with the compose plugin).
 docker-up:

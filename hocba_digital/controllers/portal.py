@@ -13,8 +13,7 @@ from odoo.tools import format_date
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
-from ..lib.documents import transcript_layout
-from ..lib.documents import xml_profile
+from ..lib.documents import transcript_layout, xml_profile
 from .signed_files import file_response, version_file
 
 _logger = logging.getLogger(__name__)
