@@ -245,7 +245,7 @@ class Pkcs11Signer(Signer):
         if session is not None:
             try:
                 session.close()
-            except Exception as exc:  # logged out already, token removed, ...
+            except (_pkcs11().PKCS11Error, OSError) as exc:  # logged out already, token removed, ...
                 _logger.debug("closing the PKCS#11 session on %r: %s", self.token_label, type(exc).__name__)
 
     session = open  # ``with signer.session():`` reads well too
