@@ -44,7 +44,7 @@ from ..lib.signing import pades_verify
 from ..lib.signing import xades
 from ..lib.sandbox import pki_factory as pf
 from ..lib.sandbox import pki_responders as pr
-from .crypto_tools import make_pdf, pki_sandbox, quiet, revoke_an_hour_ago
+from .crypto_tools import is_revoked, make_pdf, pki_sandbox, quiet, revoke_an_hour_ago
 
 UTC = datetime.timezone.utc
 DER = serialization.Encoding.DER
@@ -195,7 +195,7 @@ class TestPkiResponders(BaseCase):
         self.assertEqual((status, kind), (200, "application/pkix-crl"))
         entry = pf.revocation_entry(self.pki.person("revoked"), crl, self.pki.intermediate.cert)
         self.assertEqual(entry.revocation_date_utc, self.revoked_at)
-        self.assertFalse(pf.is_revoked(self.pki.person("homeroom"), crl))
+        self.assertFalse(is_revoked(self.pki.person("homeroom"), crl))
 
     def test_tsa_through_pyhanko_client(self):
         digest = hashlib.sha256(b"transcript").digest()
