@@ -194,9 +194,9 @@ def main():
     args = parse_args()
     registry, setup = open_database(args)
     from odoo import SUPERUSER_ID, api
-    from odoo.addons.hocba_digital.lib.sandbox.exchange_receiver import FaultPlan
+    from odoo.addons.hocba_digital.lib.sandbox.faults import FaultPlan
     from odoo.addons.hocba_digital.lib.sandbox.exchange_sandbox import ExchangeSandbox
-    sandbox = ExchangeSandbox(TOKEN, fault_delay=args.read_timeout + 1).start()
+    sandbox = ExchangeSandbox(TOKEN, timeout_delay=args.read_timeout + 1).start()
     try:
         t0 = time.perf_counter()
         issue_school(registry, args)

@@ -25,6 +25,12 @@ from ..lib.signing import xades_verify
 from ..lib.sandbox.pki_responders import PkiSandbox
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
+SOFTHSM_MODULE_CANDIDATES = (
+    "/usr/lib/softhsm/libsofthsm2.so",
+    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+    "/usr/local/lib/softhsm/libsofthsm2.so",
+)
 XADES = "http://uri.etsi.org/01903/v1.3.2#"
 # Id attributes are not declared by a DTD: xmlsec1 is told which they are
 XMLSEC1_IDS = ("Data", "Subject", "Signature", DS + ":Signature", DS + ":KeyInfo",
@@ -186,11 +192,26 @@ def pdfsig(directory, pdf, root_pem, *options):
                           capture_output=True, text=True, check=True).stdout
 
 
+def find_softhsm_module():
+    """The SoftHSM2 PKCS#11 module path on this machine, or None."""
+    for path in SOFTHSM_MODULE_CANDIDATES:
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def is_revoked(cert, crl, issuer_cert=None):
+    """True when ``crl`` lists ``cert`` (Certificate or Issued); see
+    ``pki_factory.revocation_entry`` (ValueError for a CRL of another issuer,
+    or badly signed when ``issuer_cert`` is given)."""
+    return pf.revocation_entry(cert, crl, issuer_cert) is not None
+
+
 def use_softhsm(cls, directory):
     """Point this process's SoftHSM2 at a token directory under ``directory``
     for the test class; SOFTHSM2_CONF is restored and the module finalised
     after it, so the next user re-reads its configuration.  The module path."""
-    module = p11.find_softhsm_module()
+    module = find_softhsm_module()
     if not module or not shutil.which("softhsm2-util"):
         raise RuntimeError("softhsm2 is not installed (tools/apt-packages.txt)")
     old_conf = os.environ.get("SOFTHSM2_CONF")

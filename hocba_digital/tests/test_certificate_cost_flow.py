@@ -7,10 +7,10 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Command
 from odoo.tests import new_test_user, tagged
 
-from ..lib.workbooks import certificate_costs as workbook
 from ..lib.rules import certificate_costs as cc
 from ..lib.sandbox import pki_factory as pf
 from .common import HocbaCase
+from .lib_tools import read_sheet
 
 UTC = datetime.timezone.utc
 EXPIRY = "hocba_digital.mail_activity_type_hocba_certificate_expiry"
@@ -214,12 +214,12 @@ class TestCertificateForecast(CertificateCostCase):
         export = self.env["hocba.certificate.cost.export"].browse(
             int(download["url"].split("&id=")[1].split("&")[0]))
         data = base64.b64decode(export.file)
-        costs = workbook.read_sheet(data, "Costs")
+        costs = read_sheet(data, "Costs")
         self.assertEqual(costs[2][0], "Date")
         self.assertEqual(costs[-1][0], "Total")
         self.assertEqual(costs[-1][7], 4_800_000)
         self.assertEqual(len(costs), 3 + 4 + 1)
-        due = workbook.read_sheet(data, "Renewals due")
+        due = read_sheet(data, "Renewals due")
         self.assertEqual(due[-1][6], 4_100_000)
         self.assertEqual([row[2] for row in due[1:-1]],
                          [self.b.display_name, self.a.display_name, self.c.display_name])

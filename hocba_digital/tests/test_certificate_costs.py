@@ -4,6 +4,7 @@ from odoo.tests import BaseCase, tagged
 
 from ..lib.workbooks import certificate_costs as workbook
 from ..lib.rules import certificate_costs as cc
+from .lib_tools import read_sheet, totals_by
 
 D = datetime.date
 
@@ -74,8 +75,8 @@ class TestCertificateCostRules(BaseCase):
             cost("b", "vnpt", "soft", "renewal", 1_650_000, D(2026, 1, 10)),
             cost("c", "viettel", "remote", "subscription", 1_100_000, D(2026, 6, 1)),
         ]
-        self.assertEqual(cc.totals_by(costs, "year"), {(2025,): 1_500_000, (2026,): 2_750_000})
-        self.assertEqual(cc.totals_by(costs, "year", "provider"),
+        self.assertEqual(totals_by(costs, "year"), {(2025,): 1_500_000, (2026,): 2_750_000})
+        self.assertEqual(totals_by(costs, "year", "provider"),
                          {(2025, "vnpt"): 1_500_000, (2026, "vnpt"): 1_650_000,
                           (2026, "viettel"): 1_100_000})
         self.assertEqual(cc.budget_status(10_000_000, 2_500_000), (7_500_000, 25.0, False))
@@ -129,9 +130,9 @@ class TestCertificateCostRules(BaseCase):
         data = workbook.write_cost_workbook(
             [workbook.Sheet("Costs", columns, rows, "amount", "Total"),
              workbook.Sheet("Due", columns, [], "amount")], title="Certificates")
-        sheet = workbook.read_sheet(data, "Costs")
+        sheet = read_sheet(data, "Costs")
         self.assertEqual(sheet[0][0], "Certificates")
         self.assertEqual(sheet[2], ["Date", "Name", "Amount"])
         self.assertEqual(sheet[3][1:], ["Renewal", 1_650_000])
         self.assertEqual(sheet[5], ["Total", None, 2_200_000])
-        self.assertEqual(workbook.read_sheet(data, "Due")[0], ["Date", "Name", "Amount"])
+        self.assertEqual(read_sheet(data, "Due")[0], ["Date", "Name", "Amount"])

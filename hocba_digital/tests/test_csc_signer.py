@@ -58,7 +58,7 @@ class TestCscSigner(SigningTools, BaseCase):
         cls.staff = cls.pki.person("homeroom")
         inter, inter_ec = [cls.pki.intermediate.cert], [cls.pki_ec.intermediate.cert]
 
-        cls.sandbox = box = csc_sandbox.CscSandbox(max_pin_tries=3, fault_delay=3.0)
+        cls.sandbox = box = csc_sandbox.CscSandbox(max_pin_tries=3, timeout_delay=3.0)
         box.add_user("lan", PASSWORD)
         box.add_issued("homeroom-rsa", cls.staff, inter, owner="lan", pin=PIN)
         box.add_issued("toan-ec", cls.pki_ec.person("toan"), inter_ec, owner="lan", pin=PIN)
@@ -74,7 +74,7 @@ class TestCscSigner(SigningTools, BaseCase):
 
     def setUp(self):
         super().setUp()
-        self.addCleanup(self.sandbox.clear_faults)
+        self.addCleanup(self.sandbox.faults.clear)
 
     def signer(self, credential_id="homeroom-rsa", **kw):
         args = {"username": "lan", "password": PASSWORD, "timeout": 10}
@@ -225,20 +225,20 @@ class TestCscSigner(SigningTools, BaseCase):
         session = requests.Session()
         session.mount("http://", FixedTimeout((2, 0.5)))
         signer = self.signer(session=session)
-        box.fault("timeout", "signatures/signHash")
+        box.faults.add("timeout", endpoint="signatures/signHash")
         started = time.monotonic()
         with self.assertRaisesRegex(csc.CscUnavailable, "in time") as caught, signer.batch(1, pin=PIN):
             signer.sign(b"data", "sha256")
-        self.assertLess(time.monotonic() - started, box.fault_delay)
+        self.assertLess(time.monotonic() - started, box.timeout_delay)
         self.assertNoSecret(str(caught.exception))
-        box.fault("error500", "credentials/authorize")
+        box.faults.add("error_500", endpoint="credentials/authorize")
         with self.assertRaisesRegex(csc.CscUnavailable, "HTTP 500") as caught, signer.batch(1, pin=PIN):
             pass
         self.assertNoSecret(str(caught.exception))
-        box.fault("drop", "signatures/signHash")
+        box.faults.add("drop", endpoint="signatures/signHash")
         with self.assertRaises(csc.CscUnavailable), signer.batch(1, pin=PIN):
             signer.sign(b"data", "sha256")
-        box.fault("error500", "credentials/info")
+        box.faults.add("error_500", endpoint="credentials/info")
         with self.assertRaises(csc.CscUnavailable):
             self.signer()
         with signer.batch(1, pin=PIN):  # faults are over: the service works again
@@ -253,7 +253,7 @@ class TestCscSigner(SigningTools, BaseCase):
 
     def test_wrong_signature_value_is_refused(self):
         signer = self.signer()
-        self.sandbox.fault("bad_signature", "signatures/signHash")
+        self.sandbox.faults.add("bad_signature", endpoint="signatures/signHash")
         with self.assertRaisesRegex(csc.CscError, "does not match the certificate") as caught:
             with signer.batch(1, pin=PIN):
                 signer.sign(b"data", "sha256")

@@ -23,7 +23,7 @@ from odoo.tools import config
 from ..lib.exchange import package as ep
 from ..lib.sandbox import pki_factory as pf
 from ..lib.documents import xml_profile
-from ..lib.sandbox.exchange_receiver import FaultPlan
+from ..lib.sandbox.faults import FaultPlan
 from ..lib.sandbox.exchange_sandbox import ExchangeSandbox
 from .test_xml_profile import grade4_transcript
 
@@ -51,7 +51,7 @@ class TestExchangeConcurrency(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sandbox = ExchangeSandbox(TOKEN, fault_delay=60).start()
+        cls.sandbox = ExchangeSandbox(TOKEN, timeout_delay=60).start()
         cls.addClassCleanup(cls.sandbox.stop)
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})

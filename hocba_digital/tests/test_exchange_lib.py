@@ -12,7 +12,8 @@ from odoo.tools import mute_logger
 from ..lib.exchange import client as ec
 from ..lib.exchange import package as ep
 from ..lib.documents import xml_profile
-from ..lib.sandbox.exchange_receiver import DirectoryStore, FaultPlan, Receiver
+from ..lib.sandbox.exchange_receiver import DirectoryStore, Receiver
+from ..lib.sandbox.faults import FaultPlan
 from ..lib.sandbox.exchange_sandbox import ExchangeSandbox, make_tls_files
 from .test_xml_profile import grade4_transcript
 
@@ -100,7 +101,7 @@ class TestExchangeClient(BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sandbox = ExchangeSandbox(TOKEN, fault_delay=2.0, slow_delay=0.1).start()
+        cls.sandbox = ExchangeSandbox(TOKEN, timeout_delay=2.0, slow_delay=0.1).start()
         cls.addClassCleanup(cls.sandbox.stop)
         cls.package = ep.build(package_data())
         cls.key = ep.idempotency_key(cls.package.document_id)
@@ -132,9 +133,9 @@ class TestExchangeClient(BaseCase):
     def test_each_fault(self):
         expected = {  # fault: (outcome, maybe delivered, stored)
             "timeout": (ec.RETRY, True, True),
-            "error500": (ec.RETRY, False, False),
+            "error_500": (ec.RETRY, False, False),
             "drop": (ec.RETRY, True, False),
-            "drop_after_store": (ec.RETRY, True, True),
+            "lost_answer": (ec.RETRY, True, True),
             "duplicate_ack": (ec.ACKNOWLEDGED, False, True),
             "slow": (ec.ACKNOWLEDGED, False, True),
             "reject": (ec.REJECTED, False, False),

@@ -14,7 +14,7 @@ from ..lib.exchange import client as ec
 from ..lib.exchange import package as ep
 from ..lib.rules import personal_id as pid
 from ..lib.sandbox import pki_factory as pf
-from ..lib.sandbox.exchange_receiver import FaultPlan
+from ..lib.sandbox.faults import FaultPlan
 from ..lib.sandbox.exchange_sandbox import ExchangeSandbox
 from ..models.hocba_exchange_service import ALERT_ATTEMPTS
 from .signing_common import PIN, SigningCase
@@ -44,7 +44,7 @@ class TestExchangeSync(SigningCase):
         cls.issue(cls.transcripts)
         cls.versions = cls.transcripts.current_version_id
         cls.exchanges = cls.versions.exchange_ids
-        cls.sandbox = ExchangeSandbox(TOKEN, fault_delay=3.0).start()
+        cls.sandbox = ExchangeSandbox(TOKEN, timeout_delay=3.0).start()
         cls.addClassCleanup(cls.sandbox.stop)
         cls.company.sudo().write({"hocba_exchange_url": cls.sandbox.url,
                                   "hocba_exchange_token": TOKEN})
@@ -132,8 +132,8 @@ class TestExchangeSync(SigningCase):
 
     def test_each_fault_then_recovery(self):
         expected = {  # fault: state after it, whether the store has the packages
-            "timeout": ("sent", True), "drop_after_store": ("sent", True),
-            "drop": ("sent", False), "error500": ("failed", False),
+            "timeout": ("sent", True), "lost_answer": ("sent", True),
+            "drop": ("sent", False), "error_500": ("failed", False),
             "reject": ("rejected", False), "duplicate_ack": ("acknowledged", True),
             "slow": ("acknowledged", True),
         }
@@ -170,7 +170,7 @@ class TestExchangeSync(SigningCase):
                         self.send(T0 + LATER)
                     self.assertEqual(self.states(), {"acknowledged"})
                     self.assertEqual(set(self.stored()), keys)
-                    receipts = 2 if fault in ("timeout", "drop_after_store") else 1
+                    receipts = 2 if fault in ("timeout", "lost_answer") else 1
                     self.assertEqual(set(self.sandbox.receiver.receipts().values()), {receipts})
                     self.assertEqual(set(self.exchanges.mapped("duplicate_count")), {receipts - 1})
             finally:
@@ -179,7 +179,7 @@ class TestExchangeSync(SigningCase):
 
     def test_a_rate_of_faults_ends_in_exactly_once(self):
         self.sandbox.faults = FaultPlan(0.4, seed=11)
-        self.sandbox.faults.add("drop_after_store")  # at least one
+        self.sandbox.faults.add("lost_answer")  # at least one
         self.check_once()
         now = T0
         with mute_logger("odoo.addons.hocba_digital.models.hocba_exchange_service"):
@@ -250,7 +250,7 @@ class TestExchangeSync(SigningCase):
         now = T0
         with mute_logger("odoo.addons.hocba_digital.models.hocba_exchange_service"):
             for _attempt in range(ALERT_ATTEMPTS):
-                self.sandbox.faults.add("error500", times=3)
+                self.sandbox.faults.add("error_500", times=3)
                 self.send(now)
                 now += LATER
         self.assertEqual(set(self.exchanges.mapped("attempts")), {ALERT_ATTEMPTS})
@@ -286,7 +286,7 @@ class TestExchangeSync(SigningCase):
         self.env.flush_all()
         self.env.cr.execute("UPDATE hocba_exchange SET next_attempt_at = %s WHERE id != ALL(%s)",
                             [fields.Datetime.now() + datetime.timedelta(days=1), self.exchanges.ids])
-        self.sandbox.faults.add("error500")
+        self.sandbox.faults.add("error_500")
         self.registry.enter_test_mode(self.cr)
         self.addCleanup(self.registry.leave_test_mode)
         with self.registry.cursor() as cr:

@@ -34,7 +34,7 @@ class TestPopulationClient(BaseCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.sandbox = ps.PopulationSandbox(ps.PopulationRegistry(CITIZENS, tokens={TOKEN}),
-                                           fault_delay=1.5)
+                                           timeout_delay=1.5)
         cls.sandbox.start()
         cls.addClassCleanup(cls.sandbox.stop)
 
@@ -43,7 +43,7 @@ class TestPopulationClient(BaseCase):
         self.sandbox.registry = ps.PopulationRegistry(CITIZENS, tokens={TOKEN})
         self.sandbox.calls.clear()
         self.sandbox.idempotency_keys.clear()
-        self.addCleanup(self.sandbox.clear_faults)
+        self.addCleanup(self.sandbox.faults.clear)
         self.waits = []
 
     def client(self, token=TOKEN, timeout=0.5, **kw):
@@ -75,7 +75,7 @@ class TestPopulationClient(BaseCase):
         self.assertEqual(self.sandbox.registry.pupils_checked, 4)
 
     def test_timeout_is_retried_with_the_same_key_and_processed_once(self):
-        self.sandbox.fault("timeout")
+        self.sandbox.faults.add("timeout")
         client = self.client()
         found = client.check(PUPILS)
         self.assertEqual(found["P1"], CITIZENS[0])
@@ -86,8 +86,8 @@ class TestPopulationClient(BaseCase):
         self.assertEqual(self.waits, [1.0])
 
     def test_server_errors_and_dropped_connections_are_retried_with_backoff(self):
-        for fault in ("error500", "error503", "drop"):
-            self.sandbox.fault(fault)
+        for fault in ("error_500", "error_503", "drop"):
+            self.sandbox.faults.add(fault)
         client = self.client(max_attempts=4, backoff=0.5)
         self.assertEqual(len(client.check(PUPILS)), 4)
         self.assertEqual(client.requests_sent, 4)
@@ -96,16 +96,16 @@ class TestPopulationClient(BaseCase):
         self.assertEqual(self.sandbox.registry.processed, 1)
 
     def test_rate_limit_waits_as_told_within_the_cap(self):
-        self.sandbox.fault("rate_limit")
+        self.sandbox.faults.add("rate_limit")
         self.client(backoff=0.1).check(PUPILS)
         self.assertEqual(self.waits, [1.0])  # Retry-After: 1 beats the 0.1 s backoff
-        self.sandbox.fault("rate_limit")
+        self.sandbox.faults.add("rate_limit")
         self.waits.clear()
         self.client(backoff=0.1, max_backoff=0.5).check(PUPILS)
         self.assertEqual(self.waits, [0.5])
 
     def test_attempts_are_bounded(self):
-        self.sandbox.fault("error500", times=5)
+        self.sandbox.faults.add("error_500", times=5)
         client = self.client(max_attempts=3, backoff=2, max_backoff=3)
         with self.assertRaisesRegex(pc.PopulationUnavailable, "HTTP 500.*after 3 attempts"):
             client.check(PUPILS)
@@ -114,10 +114,10 @@ class TestPopulationClient(BaseCase):
         self.assertEqual(self.sandbox.registry.processed, 0)
 
     def test_malformed_answers_are_refused_not_retried(self):
-        for fault, message in (("malformed", "not a JSON object"),
+        for fault, message in (("bad_body", "not a JSON object"),
                                ("wrong_results", "no result for 1 pupils")):
             with self.subTest(fault=fault):
-                self.sandbox.fault(fault)
+                self.sandbox.faults.add(fault)
                 self.sandbox.calls.clear()
                 with self.assertRaisesRegex(pc.PopulationBadAnswer, message):
                     self.client().check(PUPILS)

@@ -278,19 +278,19 @@ class TestReconciliation(HocbaCase):
         citizens = [self.citizen(self.student_a), self.citizen(self.student_c),
                     self.citizen(self.student_b, name="TRẦN MINH KHOI")]
         registry = ps.PopulationRegistry(citizens, tokens={"tok-online"})
-        with ps.PopulationSandbox(registry, fault_delay=12) as sandbox:
+        with ps.PopulationSandbox(registry, timeout_delay=12) as sandbox:
             self.company.sudo().write({"hocba_population_url": sandbox.base_url,
                                        "hocba_population_token": "tok-online"})
             wizard = self.Wizard.with_user(self.users["vice_principal"]).create({
                 "mode": "online", "year_id": self.year.id})
             rounds = self.env["hocba.reconciliation"].search_count([])
-            sandbox.fault("error503", times=5)
+            sandbox.faults.add("error_503", times=5)
             with self.assertRaisesRegex(UserError, "nothing was changed(.|\n)*HTTP 503"):
                 wizard.action_check_online()
             self.assertEqual(self.env["hocba.reconciliation"].search_count([]), rounds)
             self.assertEqual(set(self.pupils.mapped("reconcile_state")), {"unchecked"})
-            sandbox.clear_faults()
-            sandbox.fault("error500")
+            sandbox.faults.clear()
+            sandbox.faults.add("error_500")
             action = wizard.action_check_online()
         reconciliation = self.env["hocba.reconciliation"].browse(action["res_id"])
         self.assertEqual((reconciliation.method, reconciliation.count_matched,

@@ -50,10 +50,9 @@ class TestRevocationClient(BaseCase):
         self.addCleanup(self.client.close)
 
     def _reset(self):
-        self.sandbox.fault = None
         self.sandbox.faults.clear()
         self.sandbox.strict = False
-        self.sandbox.hang_seconds = 30.0
+        self.sandbox.timeout_delay = 30.0
         self.pki.crl_der = self.published_crl
         self.sandbox.counts.clear()
 
@@ -114,13 +113,14 @@ class TestRevocationClient(BaseCase):
         self.assertIsNone(self.cache.get(self.pki.crl_url))
 
     def test_unreachable_responder(self):
-        self.sandbox.faults["crl"] = "drop"
+        self.sandbox.faults.set("drop", "crl")
         outcome = self.client.check(self.teacher, self.issuer)
         self.assertEqual((outcome.status, outcome.reason, outcome.url),
                          ("unknown", "unreachable", self.pki.crl_url))
         self.assertEqual(self.sandbox.counts["crl"], 2)  # one retry
         # a responder that never answers: the timeout, once per attempt
-        self.sandbox.faults["crl"], self.sandbox.hang_seconds = "timeout", 10
+        self.sandbox.faults.set("timeout", "crl")
+        self.sandbox.timeout_delay = 10
         session = requests.Session()
         session.mount("http://", FixedTimeout(0.5))
         started = time.monotonic()
@@ -136,11 +136,11 @@ class TestRevocationClient(BaseCase):
         self.assertEqual((outcome.status, outcome.reason), ("unknown", "unreachable"))
 
     def test_http_errors_and_garbage(self):
-        self.sandbox.faults["crl"] = "500"
+        self.sandbox.faults.set("error_500", "crl")
         outcome = self.client.check(self.teacher, self.issuer)
         self.assertEqual((outcome.status, outcome.reason, outcome.detail), ("unknown", "http_error", "HTTP 500"))
         self.assertEqual(self.sandbox.counts["crl"], 2)
-        self.sandbox.faults["crl"] = "garbage"
+        self.sandbox.faults.set("bad_body", "crl")
         outcome = self.client.check(self.teacher, self.issuer)
         self.assertEqual((outcome.status, outcome.reason), ("unknown", "unreadable"))
 
@@ -167,10 +167,10 @@ class TestRevocationClient(BaseCase):
         self.assertEqual(self.sandbox.counts["crl"], 0)
 
     def test_ocsp_when_the_crl_fails(self):
-        self.sandbox.faults["crl"] = "500"
+        self.sandbox.faults.set("error_500", "crl")
         outcome = self.client.check(self.revoked, self.issuer, methods=("crl", "ocsp"))
         self.assertEqual((outcome.status, outcome.reason), ("revoked", "ocsp"))
-        self.sandbox.faults["ocsp"] = "drop"
+        self.sandbox.faults.set("drop", "ocsp")
         outcome = self.client.check(self.revoked, self.issuer, methods=("crl", "ocsp"))
         # both failed: the first failure is reported
         self.assertEqual((outcome.status, outcome.reason), ("unknown", "http_error"))

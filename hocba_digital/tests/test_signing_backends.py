@@ -80,11 +80,11 @@ class TestSigningBackends(SigningTools, SigningCase):
             self.sign(self.subj, pin=PIN)
         self.assertIn("Wrong PIN", str(caught.exception))
         self.assertNotIn(PIN, str(caught.exception))
-        self.csc.fault("error500", times=10)
+        self.csc.faults.add("error_500", times=10)
         with self.assertRaises(UserError) as caught:
             self.sign(self.subj, pin=TOKEN_PIN)
         self.assertIn("cannot be reached", str(caught.exception))
-        self.csc.clear_faults()
+        self.csc.faults.clear()
         self.assertFalse(self.transcript_a.version_ids)
 
     @mute_logger("odoo.addons.hocba_digital.lib.pkcs11_signer")
@@ -106,10 +106,10 @@ class TestSigningBackends(SigningTools, SigningCase):
     @mute_logger("odoo.addons.hocba_digital.lib.csc_signer")
     def test_remote_signing_failure_names_the_certificate(self):
         self.use("csc")
-        self.csc.fault("bad_signature", "signatures/signHash")
+        self.csc.faults.add("bad_signature", endpoint="signatures/signHash")
         with self.assertRaises(UserError) as caught:
             self.sign(self.subj, pin=TOKEN_PIN)
         self.assertIn("Remote signing for %s failed:" % self.certs["subj"].name, str(caught.exception))
         self.assertIn("does not match the certificate", str(caught.exception))
-        self.csc.clear_faults()
+        self.csc.faults.clear()
         self.assertFalse(self.transcript_a.version_ids)

@@ -30,7 +30,6 @@ class TestSigningWithServices(SigningCase):
 
     def setUp(self):
         super().setUp()
-        self.sandbox.fault = None
         self.sandbox.faults.clear()
         revocation_client.CRL_CACHE.clear()  # a test may publish another CRL at the same URL
         published = self.pki.crl_der
@@ -71,7 +70,7 @@ class TestSigningWithServices(SigningCase):
     @mute_logger("odoo.addons.hocba_digital.models.hocba_signing_service",
                  "odoo.addons.hocba_digital.models.hocba_certificate")
     def test_unreachable_revocation_service(self):
-        self.sandbox.faults["crl"] = "500"
+        self.sandbox.faults.set("error_500", "crl")
         with self.assertRaises(UserError) as caught:
             self.sign(self.subj)
         self.assertIn("cannot be checked", str(caught.exception))
@@ -83,7 +82,7 @@ class TestSigningWithServices(SigningCase):
         certificate = self.certs["subj"]
         certificate._hocba_check_revocation()  # good: nothing said
         revocation_client.CRL_CACHE.clear()  # else the good CRL is kept a few minutes
-        self.sandbox.faults["crl"] = "500"
+        self.sandbox.faults.set("error_500", "crl")
         with self.assertRaises(UserError) as caught:
             certificate._hocba_check_revocation()
         self.assertEqual(str(caught.exception), (

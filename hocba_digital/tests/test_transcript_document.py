@@ -21,6 +21,7 @@ from ..lib.signing import pades
 from ..lib.documents import transcript_layout
 from ..lib.documents import xml_profile as xp
 from ..models.report_transcript_document import qr_code, qr_png
+from .lib_tools import text_in_boxes
 from .test_xml_profile import grade4_transcript
 
 REPORT = "hocba_digital.action_report_transcript_document"
@@ -200,7 +201,7 @@ class TestTranscriptDocument(HttpCase):
         self.assertTrue(transcript_layout.render_options(sample_document())["results_on_last_page"])
         for pdf in (self.pdf, self._render([long_doc])):
             bbox = self._text(pdf, "-bbox")
-            self.assertEqual(transcript_layout.text_in_boxes(bbox), [])
+            self.assertEqual(text_in_boxes(bbox), [])
             self.assertIn(">XÁC</word>", bbox.rsplit("<page", 1)[1])     # "Xác nhận" is last
 
     def test_results_fit_above_the_signatures(self):

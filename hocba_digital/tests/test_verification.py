@@ -240,7 +240,7 @@ class TestVerification(BaseCase):
             self.assertEqual((sigs["sig-principal"]["revocation"], sigs["sig-homeroom"]["revocation"]),
                              ("revoked", "good"))
             self.assertGreaterEqual(box.counts["ocsp"], 10)
-            box.fault = "500"
+            box.faults.set("error_500")
             report = self.verify(xml, roots, revocation=check)
             self.assertEqual({s["revocation"] for s in report["signatures"]}, {"unknown"})
             self.assertTrue(report["verdict"], report)

@@ -17,7 +17,7 @@ from odoo.tests import BaseCase, tagged
 from ..lib.sandbox import pki_factory as pf
 from ..lib.signing import xades
 from ..lib.signing import xades_verify
-from .crypto_tools import DOCUMENT, DS, PEOPLE, XADES, SigningTools
+from .crypto_tools import DOCUMENT, DS, PEOPLE, XADES, SigningTools, is_revoked
 from .crypto_tools import pkcs12_signer as _signer
 
 UTC = datetime.timezone.utc
@@ -241,16 +241,16 @@ class TestXades(SigningTools, BaseCase):
         kept = self.pki.person("homeroom")
         when = datetime.datetime.now(UTC) - datetime.timedelta(hours=1)
         crl = self.pki.make_crl([(revoked, when, x509.ReasonFlags.key_compromise)])
-        self.assertTrue(pf.is_revoked(revoked, crl, self.pki.intermediate.cert))
+        self.assertTrue(is_revoked(revoked, crl, self.pki.intermediate.cert))
         crl_pem = x509.load_der_x509_crl(crl).public_bytes(serialization.Encoding.PEM)
-        self.assertTrue(pf.is_revoked(revoked.cert, crl_pem))
-        self.assertFalse(pf.is_revoked(kept, crl))
+        self.assertTrue(is_revoked(revoked.cert, crl_pem))
+        self.assertFalse(is_revoked(kept, crl))
         entry = pf.revocation_entry(revoked, crl)
         self.assertEqual(entry.serial_number, revoked.serial_number)
         self.assertEqual(entry.extensions.get_extension_for_class(x509.CRLReason).value.reason,
                          x509.ReasonFlags.key_compromise)
         # the PKI's default CRL is empty and signed by the intermediate
-        self.assertFalse(pf.is_revoked(revoked, self.pki.crl_der, self.pki.intermediate.cert))
+        self.assertFalse(is_revoked(revoked, self.pki.crl_der, self.pki.intermediate.cert))
         # a CRL from another CA is refused
         with self.assertRaises(ValueError):
-            pf.is_revoked(revoked, self.pki.root_crl_der)
+            is_revoked(revoked, self.pki.root_crl_der)

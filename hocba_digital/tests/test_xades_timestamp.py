@@ -151,10 +151,10 @@ class TestXadesTimestamp(SigningTools, BaseCase):
 
     # -- the TSA failing ---------------------------------------------------
     def test_tsa_faults_raise(self):
-        self.sandbox.hang_seconds = 0.5  # "timeout": held briefly, then closed without an answer
-        for fault, error in [("500", xades_t.TsaRefused), ("timeout", xades_t.TsaUnreachable),
-                             ("drop", xades_t.TsaUnreachable), ("garbage", xades_t.TsaBadAnswer)]:
-            self.sandbox.faults["tsa"] = fault
+        self.sandbox.timeout_delay = 0.5  # "timeout": held briefly, then closed without an answer
+        for fault, error in [("error_500", xades_t.TsaRefused), ("timeout", xades_t.TsaUnreachable),
+                             ("drop", xades_t.TsaUnreachable), ("bad_body", xades_t.TsaBadAnswer)]:
+            self.sandbox.faults.set(fault, "tsa")
             with self.subTest(fault=fault), self.assertRaises(error):
                 xades_t.add_signature_timestamp(self.tier1, "sig-1-ds", self.sandbox.tsa_url, timeout=5)
             self.assertTrue(issubclass(error, xades_t.XadesTimestampError))

@@ -134,7 +134,7 @@ class TestXmlProfile(BaseCase):
         self.assertIn("HocBa", schema.elements)
         self.assertIn("hocba-transcript-1.0", xp.profiles())
         # the XSD is itself safe, well-formed XML
-        xsd = etree.parse(profile.xsd_path, xp.registry._parser())
+        xsd = etree.parse(profile.xsd_path, xp.safe_parser())
         self.assertIsNone(xsd.docinfo.internalDTD)
 
     def test_unknown_profile(self):

@@ -13,8 +13,6 @@ import base64
 import datetime
 import math
 
-from lxml import etree
-
 # Pre-made PAdES fields (``pades.prepare``): PDF points from the bottom-left of
 # the last page (A4, 595 x 842).  Measured on the rendered PDF with
 # ``pdftotext -bbox`` on the corner markers the template prints in each box when
@@ -238,26 +236,3 @@ def prepare(doc):
         "options": render_options(doc),
         "markers": bool(doc.get("show_field_markers")),
     }
-
-
-def text_in_boxes(bbox_html, fields=SIGNATURE_FIELDS, page_height=842.0):
-    """Words of ``pdftotext -bbox`` output lying in a field box of their page.
-
-    Returns ``[(field name, word)]``; a field with ``"page": -1`` is on the
-    last page of the output.
-    """
-    root = etree.fromstring(bbox_html.encode("utf-8") if isinstance(bbox_html, str)
-                            else bbox_html, etree.HTMLParser(encoding="utf-8"))
-    pages = root.findall(".//page")
-    hits = []
-    for field in fields:
-        page = pages[field.get("page", -1)]
-        height = float(page.get("height") or page_height)
-        x1, y1, x2, y2 = field["box"]
-        for word in page.findall("word"):
-            left, right = float(word.get("xmin")), float(word.get("xmax"))
-            # pdftotext measures from the top
-            bottom, top = height - float(word.get("ymax")), height - float(word.get("ymin"))
-            if left < x2 and right > x1 and bottom < y2 and top > y1:
-                hits.append((field["name"], word.text))
-    return hits

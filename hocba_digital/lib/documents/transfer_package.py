@@ -34,11 +34,19 @@ import datetime
 import hashlib
 import io
 import json
+import logging
 import re
 import unicodedata
 import zipfile
+import zlib
 
 from . import xml_profile
+
+_logger = logging.getLogger(__name__)
+# what zipfile raises on a hostile archive: BadZipFile (and LargeZipFile), a bad
+# deflate stream, a truncated member, an unsupported compression method
+_UNREADABLE_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError,
+                   NotImplementedError, OSError)
 
 FORMAT = "hocba-transfer-package"
 FORMAT_VERSION = 1
@@ -127,7 +135,10 @@ def read(data):
         return _read(data)
     except _Refused as exc:
         return None, {}, [str(exc)]
-    except Exception as exc:  # hostile or broken input: a report, not a crash
+    except _UNREADABLE_ZIP as exc:  # hostile or broken input: a report, not a crash
+        return None, {}, ["the package cannot be read: %s: %s" % (type(exc).__name__, exc)]
+    except Exception as exc:  # noqa: BLE001 - a bug, but still a report, not a crash
+        _logger.exception("transfer package: unexpected error reading a package")
         return None, {}, ["the package cannot be read: %s: %s" % (type(exc).__name__, exc)]
 
 
@@ -264,7 +275,7 @@ def _inspect_entry(entry, content, verify):
         try:
             parsed = xml_profile.parse(content)
             doc["header"], doc["pupil"] = parsed.get("header") or {}, parsed.get("pupil") or {}
-        except Exception as exc:
+        except (ValueError, TypeError) as exc:  # XmlProfileError is a ValueError
             doc["errors"].append("not a transcript XML: %s" % exc)
     checked = verify(content)
     doc["verification"] = checked

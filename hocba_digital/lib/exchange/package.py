@@ -80,7 +80,7 @@ def idempotency_key(document_id):
 def _header(xml):
     try:
         parsed = xml_profile.parse(xml)
-    except Exception as exc:  # noqa: BLE001 - any unreadable XML is one reason
+    except (ValueError, TypeError) as exc:  # XmlProfileError is a ValueError
         raise PackageError("the XML cannot be read: %s" % exc) from None
     return parsed.get("header") or {}, parsed.get("pupil") or {}
 

@@ -3,7 +3,6 @@
 Providers, kinds of certificate and kinds of cost are codes; their labels are
 the ORM layer's.  Dates are ``datetime.date``; amounts are whole VND.
 """
-import collections
 import dataclasses
 import datetime
 
@@ -114,17 +113,6 @@ def forecast_renewals(certificates, costs, today, horizon_days=FORECAST_DAYS, pr
         renewals.append(Renewal(cert.key, cert.not_after, (cert.not_after - today).days,
                                 amount, basis))
     return sorted(renewals, key=lambda renewal: (renewal.due, str(renewal.certificate_key)))
-
-
-def totals_by(costs, *attributes):
-    """{(value, ...): total amount} of ``costs`` grouped by ``attributes``
-    (``year`` is the year of the cost's date)."""
-    totals = collections.defaultdict(int)
-    for cost in costs:
-        key = tuple(cost.date.year if name == "year" else getattr(cost, name)
-                    for name in attributes)
-        totals[key] += cost.amount
-    return dict(totals)
 
 
 def budget_status(planned, actual):

@@ -16,10 +16,12 @@ SAD good for ``numSignatures`` hashes, bound to them for SCAL 2) and
 or any cryptography key).  A credential locks after ``max_pin_tries`` wrong
 PINs in a row (``unlock`` resets it).
 
-Test switches: ``fault(kind, endpoint=None, times=1)`` makes the next calls
-fail: ``"timeout"`` (answer only after ``fault_delay`` seconds), ``"error500"``,
-``"drop"`` (close the connection without an answer), ``"bad_signature"``
-(signHash returns a corrupted value).  ``counters`` counts calls per endpoint.
+Test switches: ``faults.add(kind, times=1, endpoint=None)`` (``faults.CSC``,
+see ``lib/sandbox/faults.py``) makes the next calls fail: ``"timeout"`` (503
+only after ``timeout_delay`` seconds), ``"slow"`` (the answer after
+``slow_delay`` seconds), ``"error_500"``, ``"drop"`` (close the connection
+without an answer), ``"bad_signature"`` (signHash returns a corrupted value).
+``counters`` counts calls per endpoint.
 
 This is *not* a secure service: plain HTTP unless ``tls=(certfile, keyfile)``,
 unencrypted keys in memory, no rate limiting beyond the PIN lockout.
@@ -43,12 +45,12 @@ from cryptography.hazmat.primitives.asymmetric import utils as asym_utils
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
 from ..signing.keys.csc_signer import EC_PUBLIC_KEY, HASH_OIDS, RSA_ENCRYPTION, SIGN_OIDS
+from . import faults
 from .local_server import LocalServer
 
 _logger = logging.getLogger(__name__)
 
 API = "/csc/v1/"
-FAULTS = ("timeout", "error500", "drop", "bad_signature")
 _HASH_BY_OID = {oid: name for name, oid in HASH_OIDS.items()}
 _SIGN_BY_OID = {oid: pair for pair, oid in SIGN_OIDS.items()}
 _HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
@@ -99,20 +101,20 @@ class CscSandbox(LocalServer):
     """Threaded CSC v1 server on ``host:port`` (port 0: any free port); a context manager."""
 
     thread_name = "csc-sandbox"
+    fault_kinds = faults.CSC
 
     def __init__(self, host="127.0.0.1", port=0, *, multisign=10, max_pin_tries=3, sad_lifetime=300,
-                 token_lifetime=3600, fault_delay=3.0, tls=None, name="Hoc Ba So CSC sandbox"):
-        self.host, self.port = host, port
-        self.multisign, self.max_pin_tries, self.fault_delay = multisign, max_pin_tries, fault_delay
+                 token_lifetime=3600, timeout_delay=3.0, slow_delay=0.2, tls=None,
+                 name="Hoc Ba So CSC sandbox"):
+        super().__init__(host, port, tls, timeout_delay=timeout_delay, slow_delay=slow_delay)
+        self.multisign, self.max_pin_tries = multisign, max_pin_tries
         self.sad_lifetime, self.token_lifetime = sad_lifetime, token_lifetime
-        self.tls, self.name = tls, name
+        self.name = name
         self.users, self.credentials = {}, {}
         self.counters = collections.Counter()
         self._tokens = {}  # token -> (username, expires at)
         self._sads = {}  # SAD -> dict(credential, left, until, hashes)
-        self._faults = []  # [kind, endpoint or None, times left]
         self._lock = threading.RLock()
-        LocalServer.__init__(self, self.host, self.port, self.tls)
 
     # -- set-up ---------------------------------------------------------------
     def add_user(self, username, password):
@@ -153,17 +155,6 @@ class CscSandbox(LocalServer):
         credential = self.credentials[credential_id]
         credential.failed_pins, credential.locked = 0, False
 
-    def fault(self, kind, endpoint=None, times=1):
-        """Make the next ``times`` calls (of ``endpoint``, or any) fail with ``kind`` (see FAULTS)."""
-        if kind not in FAULTS:
-            raise ValueError("fault must be one of %s" % ", ".join(FAULTS))
-        with self._lock:
-            self._faults.append([kind, endpoint, times])
-
-    def clear_faults(self):
-        with self._lock:
-            self._faults.clear()
-
     def reset_counters(self):
         with self._lock:
             self.counters.clear()
@@ -174,7 +165,7 @@ class CscSandbox(LocalServer):
     # -- server ---------------------------------------------------------------
     @property
     def url(self):
-        return "%s://%s:%d" % ("https" if self.tls else "http", self.host, self.port)
+        return self.root_url
 
     @property
     def service_url(self):
@@ -184,16 +175,11 @@ class CscSandbox(LocalServer):
         return _Handler
 
     # -- request plumbing -----------------------------------------------------
-    def _take_fault(self, endpoint):
+    def take_fault(self, endpoint):
+        """Count one call of ``endpoint``; the fault to play on it, if any."""
         with self._lock:
             self.counters[endpoint] += 1
-            for fault in self._faults:
-                if fault[1] in (None, endpoint):
-                    fault[2] -= 1
-                    if fault[2] <= 0:
-                        self._faults.remove(fault)
-                    return fault[0]
-        return None
+        return self.faults.pick(endpoint)
 
     def _user(self, headers):
         value = headers.get("Authorization") or ""
@@ -213,7 +199,7 @@ class CscSandbox(LocalServer):
 
     def dispatch(self, endpoint, body, headers, fault=None):
         if endpoint == "signatures/signHash":
-            return self._sign_hash(body, headers, corrupt=fault == "bad_signature")
+            return self._sign_hash(body, headers, corrupt=fault == faults.BAD_SIGNATURE)
         handler = {
             "info": self._info, "auth/login": self._login, "credentials/list": self._list,
             "credentials/info": self._cred_info, "credentials/authorize": self._authorize,
@@ -355,14 +341,16 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         path = self.path.split("?", 1)[0]
         endpoint = path[len(API):].strip("/") if path.startswith(API) else path
-        fault = sandbox._take_fault(endpoint)
-        if fault == "timeout":
-            sandbox._stopping.wait(sandbox.fault_delay)
+        fault = sandbox.take_fault(endpoint)
+        if fault == faults.TIMEOUT:
+            sandbox.hold(sandbox.timeout_delay)
             return self._send(503, {"error": "temporarily_unavailable", "error_description": "Too slow"})
-        if fault == "drop":
+        if fault == faults.DROP:
             self.close_connection = True
             return None
-        if fault == "error500":
+        if fault == faults.SLOW:
+            sandbox.hold(sandbox.slow_delay)
+        if fault == faults.ERROR_500:
             return self._send(500, {"error": "server_error", "error_description": "Injected failure"})
         try:
             body = json.loads(raw or b"{}")

@@ -11,8 +11,10 @@ HTTP server on 127.0.0.1 and the demo database behind an Odoo route
 * :class:`DirectoryStore`: one JSON record per key and one ZIP per package in a
   directory, with a file lock, so several processes (Odoo's workers) share it.
 
-``FaultPlan`` decides which requests fail and how (tests, bench, demo): queued
-faults, a rate, or a request header.
+Which requests fail and how (tests, bench) is a ``faults.FaultPlan``: queued
+faults, a rate, or a request header.  The demo store's route still speaks the
+old dialect: ``FaultPlan`` here (and ``FAULT_HEADER``) keep it working until it
+uses ``faults.FaultPlan`` itself.
 """
 import contextlib
 import datetime
@@ -21,18 +23,15 @@ import hashlib
 import hmac
 import json
 import os
-import random
 import re
 import threading
 
 from ..exchange import package as ep
+from . import faults
+from .faults import FAULT_HEADER  # noqa: F401 - the demo store's name
 
 KEY_HEADER, SHA_HEADER = "Idempotency-Key", "X-Hocba-Package-SHA256"
-FAULT_HEADER = "X-Hocba-Sandbox-Fault"
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
-# what each fault does: see ExchangeSandbox (HTTP) and the demo controller
-FAULTS = ("timeout", "slow", "error500", "drop", "drop_after_store", "duplicate_ack", "reject")
-RETRYABLE_FAULTS = ("timeout", "error500", "drop", "drop_after_store", "duplicate_ack")
 
 
 def _now():
@@ -140,47 +139,17 @@ class DirectoryStore:
         return "SO-%08d" % (len(os.listdir(os.path.join(self.path, "records"))) + 1)
 
 
-class FaultPlan:
-    """Which fault (a name of ``FAULTS``) the next request gets, if any: a queued
-    one (``add``), else the request's ``X-Hocba-Sandbox-Fault`` header, else, with
-    probability ``rate``, one of ``kinds`` drawn from a seeded generator."""
+class FaultPlan(faults.FaultPlan):
+    """The demo store's plan (models/hocba_demo_exchange.py, controllers/demo_exchange.py),
+    which calls ``pick(headers)`` and compares the names of before ``faults``
+    ("error500", "drop_after_store").  Transitional: remove it once the demo
+    store uses ``faults.FaultPlan`` and the names of ``faults.FAULTS``."""
 
-    def __init__(self, rate=0.0, kinds=RETRYABLE_FAULTS, seed=None):
-        self.rate, self.kinds = rate, tuple(kinds)
-        self._queue = []
-        self._random = random.Random(seed)
-        self._lock = threading.Lock()
-        self.injected = {}
+    _OLD_NAMES = {faults.ERROR_500: "error500", faults.LOST_ANSWER: "drop_after_store"}
 
-    def add(self, kind, times=1, after=0):
-        """``kind`` for ``times`` requests, once ``after`` requests went through."""
-        if kind not in FAULTS:
-            raise ValueError("fault must be one of %s" % ", ".join(FAULTS))
-        with self._lock:
-            self._queue.append([kind, times, after])
-
-    def clear(self):
-        with self._lock:
-            self._queue.clear()
-            self.rate = 0.0
-
-    def pick(self, headers=None):
-        with self._lock:
-            kind = None
-            if self._queue and self._queue[0][2] > 0:
-                self._queue[0][2] -= 1
-            elif self._queue:
-                kind = self._queue[0][0]
-                self._queue[0][1] -= 1
-                if self._queue[0][1] <= 0:
-                    self._queue.pop(0)
-            elif headers is not None and headers.get(FAULT_HEADER) in FAULTS:
-                kind = headers.get(FAULT_HEADER)
-            elif self.rate and self._random.random() < self.rate:
-                kind = self._random.choice(self.kinds)
-            if kind:
-                self.injected[kind] = self.injected.get(kind, 0) + 1
-            return kind
+    def pick(self, headers=None, endpoint=None):  # pylint: disable=arguments-renamed
+        kind = super().pick(endpoint, headers)
+        return self._OLD_NAMES.get(kind, kind)
 
 
 class Receiver:

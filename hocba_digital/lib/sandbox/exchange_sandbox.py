@@ -5,23 +5,23 @@ and demonstrations.  No Odoo import here.
 
     with ExchangeSandbox(token="t0ken") as sandbox:          # 127.0.0.1, a free port
         client = ExchangeClient(sandbox.url, "t0ken")
-        sandbox.faults.add("drop_after_store")                # the next request
+        sandbox.faults.add("lost_answer")                     # the next request
         sandbox.faults.rate = 0.05                            # then 5 % of them
         ...
         sandbox.receiver.receipts()                           # {key: submits}
 
-    cd hocba_digital && python3 -m lib.exchange_sandbox --port 8199 --token t0ken \
+    cd hocba_digital && python3 -m lib.sandbox.exchange_sandbox --port 8199 --token t0ken \
         --dir /tmp/store --fault-rate 0.05
 
-Faults (``exchange_receiver.FAULTS``), per request, from ``faults`` (queued,
-rate) or the request header ``X-Hocba-Sandbox-Fault``:
+Faults (``faults.EXCHANGE``, see ``lib/sandbox/faults.py``), per request, from
+``faults`` (queued, rate) or the request header ``X-Hocba-Sandbox-Fault``:
 
-* ``timeout``: the package is stored, the answer comes after ``fault_delay``
+* ``timeout``: the package is stored, the answer comes after ``timeout_delay``
   seconds (longer than the client waits: it cannot know it was stored);
 * ``slow``: the answer comes after ``slow_delay`` seconds (shorter), normally;
-* ``error500``: 500 and nothing stored;
+* ``error_500``: 500 and nothing stored;
 * ``drop``: the connection is closed before anything is stored;
-* ``drop_after_store``: stored, then the connection is closed without an answer
+* ``lost_answer``: stored, then the connection is closed without an answer
   (the crash between send and acknowledgement);
 * ``duplicate_ack``: stored, and the acknowledgement is written twice;
 * ``reject``: 422, nothing stored (a content rejection).
@@ -39,7 +39,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler
 
-from .exchange_receiver import FAULTS, DirectoryStore, FaultPlan, MemoryStore, Receiver
+from . import faults as sandbox_faults
+from .exchange_receiver import DirectoryStore, MemoryStore, Receiver
+from .faults import FaultPlan
 from .local_server import LocalServer
 
 _logger = logging.getLogger(__name__)
@@ -52,13 +54,15 @@ class ExchangeSandbox(LocalServer):
     """Threaded HTTP server on ``host:port`` (0: a free port); a context manager."""
 
     thread_name = "exchange-sandbox"
+    fault_kinds = sandbox_faults.EXCHANGE
 
     def __init__(self, token="sandbox-token", *, host="127.0.0.1", port=0, store=None, faults=None,
-                 fault_delay=3.0, slow_delay=0.2, tls=None, client_ca=None, schools=None):
-        super().__init__(host, port, tls, client_ca)
+                 timeout_delay=3.0, slow_delay=0.2, tls=None, client_ca=None, schools=None):
+        super().__init__(host, port, tls, client_ca, timeout_delay=timeout_delay,
+                         slow_delay=slow_delay)
         self.receiver = Receiver(store or MemoryStore(), token, schools=schools)
-        self.faults = faults or FaultPlan()
-        self.fault_delay, self.slow_delay = fault_delay, slow_delay
+        if faults is not None:
+            self.faults = faults
         self.requests = 0
         self._count_lock = threading.Lock()
 
@@ -128,23 +132,24 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         if self._path() != "/packages":
             return self._send(404, {"error": "not_found", "message": "Unknown endpoint"})
-        fault = sandbox.faults.pick(self.headers)
-        if fault == "drop":
+        fault = sandbox.faults.pick("packages", self.headers)
+        if fault == sandbox_faults.DROP:
             return self._drop()
-        if fault == "error500":
+        if fault == sandbox_faults.ERROR_500:
             return self._send(500, {"error": "server_error", "message": "Injected failure"})
-        if fault == "reject":
+        if fault == sandbox_faults.REJECT:
             return self._send(422, {"error": "content_rejected", "message": "Injected rejection",
                                     "details": ["the sandbox was told to reject this package"]})
-        if fault == "slow":
-            sandbox._stopping.wait(sandbox.slow_delay)
+        if fault == sandbox_faults.SLOW:
+            sandbox.hold(sandbox.slow_delay)
         status, payload = sandbox.receiver.submit(self.headers, body)
-        if fault == "drop_after_store":
+        if fault == sandbox_faults.LOST_ANSWER:
             return self._drop()
-        if fault == "timeout":
-            sandbox._stopping.wait(sandbox.fault_delay)
+        if fault == sandbox_faults.TIMEOUT:
+            sandbox.hold(sandbox.timeout_delay)
             return self._drop()
-        return self._send(status, payload, twice=fault == "duplicate_ack" and status < 300)
+        return self._send(status, payload,
+                          twice=fault == sandbox_faults.DUPLICATE_ACK and status < 300)
 
 
 ExchangeSandbox.handler_class = _Handler
@@ -214,11 +219,11 @@ def main(argv=None):
     parser.add_argument("--token", default="sandbox-token")
     parser.add_argument("--dir", help="keep what is received in this directory (default: memory)")
     parser.add_argument("--fault-rate", type=float, default=0.0)
-    parser.add_argument("--fault", action="append", choices=FAULTS, default=[],
+    parser.add_argument("--fault", action="append", choices=sandbox_faults.EXCHANGE, default=[],
                         help="fault kinds of the rate (default: the retryable ones)")
     args = parser.parse_args(argv)
     store = DirectoryStore(args.dir) if args.dir else MemoryStore()
-    faults = FaultPlan(args.fault_rate, *([args.fault] if args.fault else []))
+    faults = FaultPlan(args.fault_rate, args.fault or None, allowed=sandbox_faults.EXCHANGE)
     sandbox = ExchangeSandbox(args.token, host=args.host, port=args.port, store=store, faults=faults)
     sandbox.start()
     print("transcript store sandbox on %s (token %s)" % (sandbox.url, args.token), flush=True)

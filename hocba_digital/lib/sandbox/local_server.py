@@ -4,11 +4,18 @@ A subclass names its request handler (``handler_class``, which finds the
 sandbox as ``self.server.sandbox``) and its thread; ``port=0`` takes a free
 port, known after ``start()``; ``tls=(certfile, keyfile)`` serves HTTPS and
 ``client_ca`` then requires a client certificate signed by that CA.
-``_stopping`` is set by ``stop()`` to wake handlers sleeping in a fault.
+``bind()`` takes the port before ``start()`` when the URL must be known early.
+
+Faults: ``faults`` is the sandbox's :class:`faults.FaultPlan` (the faults of
+``fault_kinds``); a handler asks it with ``faults.pick(endpoint, headers)``
+and waits with ``hold(seconds)`` (``timeout_delay`` for "timeout",
+``slow_delay`` for "slow"), which ``stop()`` cuts short.
 """
 import ssl
 import threading
 from http.server import ThreadingHTTPServer
+
+from . import faults as sandbox_faults
 
 
 class _Server(ThreadingHTTPServer):
@@ -21,9 +28,13 @@ class _Server(ThreadingHTTPServer):
 class LocalServer:
     handler_class = None
     thread_name = "local-server"
+    fault_kinds = sandbox_faults.FAULTS
 
-    def __init__(self, host="127.0.0.1", port=0, tls=None, client_ca=None):
+    def __init__(self, host="127.0.0.1", port=0, tls=None, client_ca=None, *, timeout_delay=3.0,
+                 slow_delay=0.2):
         self.host, self.port, self.tls, self.client_ca = host, port, tls, client_ca
+        self.faults = sandbox_faults.FaultPlan(allowed=self.fault_kinds)
+        self.timeout_delay, self.slow_delay = timeout_delay, slow_delay
         self._stopping = threading.Event()
         self._server = self._thread = None
 
@@ -34,8 +45,14 @@ class LocalServer:
     def _handler(self):
         return self.handler_class
 
-    def start(self):
-        self._stopping.clear()
+    def hold(self, seconds):
+        """Wait ``seconds`` in a handler, or less when the server stops."""
+        self._stopping.wait(seconds)
+
+    def bind(self):
+        """Take the port (``port`` is then known) without serving yet."""
+        if self._server is not None:
+            return self
         self._server = _Server((self.host, self.port), self._handler())
         self._server.sandbox = self
         if self.tls:
@@ -46,6 +63,13 @@ class LocalServer:
                 context.load_verify_locations(self.client_ca)
             self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
+        return self
+
+    def start(self):
+        if self._thread is not None:
+            return self
+        self._stopping.clear()
+        self.bind()
         self._thread = threading.Thread(target=self._server.serve_forever, name=self.thread_name,
                                         daemon=True)
         self._thread.start()
@@ -53,11 +77,12 @@ class LocalServer:
 
     def stop(self):
         self._stopping.set()
-        if self._server is not None:
+        if self._thread is not None:
             self._server.shutdown()
-            self._server.server_close()
             self._thread.join(5)
-            self._server = self._thread = None
+        if self._server is not None:
+            self._server.server_close()
+        self._server = self._thread = None
 
     def __enter__(self):
         return self.start()

@@ -404,17 +404,6 @@ def build_pki(people=(), base_url="http://127.0.0.1:8070", prefix="DEMO",
     return pki
 
 
-def is_revoked(cert, crl, issuer_cert=None):
-    """True when ``crl`` lists ``cert`` (Certificate or Issued).
-
-    The CRL must come from the certificate's issuer (same name); with
-    ``issuer_cert`` its signature is checked too (ValueError when it is bad).
-    Returns the revocation entry's truthiness: use ``revocation_entry`` for the
-    date and reason.
-    """
-    return revocation_entry(cert, crl, issuer_cert) is not None
-
-
 def revocation_entry(cert, crl, issuer_cert=None):
     if isinstance(cert, Issued):
         cert = cert.cert

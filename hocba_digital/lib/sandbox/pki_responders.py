@@ -11,7 +11,7 @@ down, slow or broken::
 
     with PkiSandbox.with_pki(PEOPLE) as sandbox:   # the PKI's URLs point to it
         pades.sign(..., timestamper_url=sandbox.tsa_url)
-        sandbox.faults["tsa"] = "500"               # or sandbox.fault = "drop" (all)
+        sandbox.faults.set("error_500", "tsa")      # or sandbox.faults.set("drop") (all)
 """
 
 import base64
@@ -20,19 +20,22 @@ import datetime
 import hashlib
 import os
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote
 
 from asn1crypto import algos, cms, core, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
 
+from . import faults
+from .local_server import LocalServer
+
 UTC = datetime.timezone.utc
 TSA_POLICY = "2.25.256486961310051742296642737359884185772"  # UUID arc: needs no registration
-FAULTS = ("timeout", "500", "drop", "slow", "garbage")
 ENDPOINTS = ("ocsp", "tsa", "crl", "certs")
 MAX_REQUEST = 64 * 1024
 _TSA_HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
@@ -102,7 +105,7 @@ def answer_ocsp(request_der, authorities, *, now=None, validity=datetime.timedel
     try:
         request = ocsp.load_der_ocsp_request(bytes(request_der))
         algorithm = request.hash_algorithm
-    except Exception:  # any unreadable body
+    except (ValueError, UnsupportedAlgorithm):  # any unreadable body
         return _ocsp_error(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
     authority = next((a for a in authorities if a.matches(
         algorithm, request.issuer_name_hash, request.issuer_key_hash)), None)
@@ -167,7 +170,7 @@ def answer_tsa(request_der, tsa_cert, tsa_key, *, chain=(), now=None, policy=TSA
         nonce = request["nonce"].native
         cert_req = bool(request["cert_req"].native)
         req_policy = request["req_policy"].native
-    except Exception:
+    except (ValueError, TypeError, KeyError):  # what asn1crypto raises on bytes that are not a TimeStampReq
         return _tsa_reject("bad_data_format", "unreadable TimeStampReq")
     if hash_name not in _TSA_HASHES:
         return _tsa_reject("bad_alg", "unsupported hash algorithm %s" % hash_name)
@@ -291,15 +294,15 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(413, b"request too large", "text/plain")
         body = self.rfile.read(length) if length else b""
         fault = sandbox.count(endpoint)
-        if fault in ("timeout", "drop"):
-            if fault == "timeout":  # hold the connection, never answer
-                sandbox._stopping.wait(sandbox.hang_seconds)
+        if fault in (faults.TIMEOUT, faults.DROP):
+            if fault == faults.TIMEOUT:  # hold the connection, never answer
+                sandbox.hold(sandbox.timeout_delay)
             self.close_connection = True
             return None
-        if fault == "500" or fault not in FAULTS + (None,):
+        if fault == faults.ERROR_500:
             return self._reply(500, ("injected failure %s" % fault).encode(), "text/plain")
-        if fault == "slow":
-            sandbox._stopping.wait(sandbox.slow_seconds)
+        if fault == faults.SLOW:
+            sandbox.hold(sandbox.slow_delay)
         pki = sandbox.pki
         rest = parts[1] if len(parts) > 1 else ""
         if endpoint == "ocsp" and (method == "POST" or rest):
@@ -317,19 +320,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._reply(404, b"no such certificate", "text/plain")
         else:
             return self._reply(404, b"not found", "text/plain")
-        if fault == "garbage":
+        if fault == faults.BAD_BODY:
             answer = b"<html>garbage, not DER</html>"
         return self._reply(200, answer, kind)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass  # a client that gave up (timeout, drop tests) is not an error here
-
-
-class PkiSandbox:
+class PkiSandbox(LocalServer):
     """OCSP / TSA / CRL / certificate server on ``host``, for one DemoPKI.
 
     The port is bound at construction (``port=0``: the system picks one) so
@@ -337,28 +333,27 @@ class PkiSandbox:
     ``base_url=sandbox.url`` (or use ``with_pki``), assign it to ``pki``,
     then ``start()`` / ``stop()`` or use the sandbox as a context manager.
 
-    Faults (``FAULTS``): ``fault`` applies to every endpoint, ``faults[name]``
-    (name in ``ENDPOINTS``) overrides it for one endpoint:
-    "timeout" holds the request ``hang_seconds`` then closes without answer,
-    "drop" closes at once without answer, "500" answers HTTP 500,
-    "slow" answers correctly after ``slow_seconds``, "garbage" answers 200
-    with bytes that are not DER.  ``counts[endpoint]`` counts requests.
+    Faults (``faults.PKI``), with ``faults.set(kind)`` for every endpoint or
+    ``faults.set(kind, endpoint)`` (endpoint in ``ENDPOINTS``) for one, or
+    ``faults.add(kind, times, endpoint=...)`` for the next requests:
+    "timeout" holds the request ``timeout_delay`` seconds then closes without
+    answer, "drop" closes at once without answer, "error_500" answers HTTP
+    500, "slow" answers correctly after ``slow_delay`` seconds, "bad_body"
+    answers 200 with bytes that are not DER.  ``counts[endpoint]`` counts
+    requests.
     """
 
+    handler_class = _Handler
+    thread_name = "pki-sandbox"
+    fault_kinds = faults.PKI
+
     def __init__(self, pki=None, host="127.0.0.1", port=0, strict=False):
+        super().__init__(host, port, timeout_delay=30.0, slow_delay=1.0)
         self.pki = pki
         self.strict = strict
-        self.fault = None
-        self.faults = {}
-        self.hang_seconds = 30.0
-        self.slow_seconds = 1.0
         self.counts = collections.Counter()
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._thread = None
-        self._server = _Server((host, port), _Handler)
-        self._server.sandbox = self
-        self.host, self.port = self._server.server_address[:2]
+        self.bind()
 
     @classmethod
     def with_pki(cls, people=(), host="127.0.0.1", port=0, strict=False, **build_kwargs):
@@ -371,7 +366,7 @@ class PkiSandbox:
 
     @property
     def url(self):
-        return "http://%s:%d" % (self.host, self.port)
+        return self.root_url
 
     @property
     def ocsp_url(self):
@@ -388,7 +383,7 @@ class PkiSandbox:
         """Count one request to ``endpoint``; return the fault to apply to it."""
         with self._lock:
             self.counts[endpoint] += 1
-            return self.faults.get(endpoint, self.fault)
+        return self.faults.pick(endpoint)
 
     def revoke(self, *items):
         """Add revocations (as ``DemoPKI.make_crl`` items) to those already published."""
@@ -399,22 +394,4 @@ class PkiSandbox:
     def start(self):
         if self.pki is None:
             raise ValueError("PkiSandbox needs a pki before it starts")
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, name="pki-sandbox",
-                                            daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self):
-        self._stopping.set()  # releases handlers held by "timeout" / "slow"
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(5)
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        return super().start()

@@ -5,7 +5,7 @@
     registry = PopulationRegistry(citizens, tokens={"secret-token"})
     with PopulationSandbox(registry) as sandbox:            # 127.0.0.1, free port
         client = PopulationClient(sandbox.base_url, "secret-token")
-        sandbox.fault("timeout")                             # the next request is too slow
+        sandbox.faults.add("timeout")                        # the next request is too slow
 
 :class:`PopulationRegistry` is the service itself (lookup, idempotency, errors)
 as plain Python, so the demo database's controller serves the same contract
@@ -17,12 +17,13 @@ A pupil is looked up by personal ID, else by full name (compared as
 them: then the citizen's own personal ID comes back, and the school sees that
 its number differs.
 
-Test switches: ``fault(kind, times=1)`` makes the next requests fail:
-``"timeout"`` (the request is processed, then answered only after
-``fault_delay`` seconds), ``"error500"``, ``"error503"``, ``"rate_limit"``
-(429 with ``Retry-After``), ``"drop"`` (connection closed without an
-answer), ``"malformed"`` (200 with a body that is not JSON), ``"wrong_results"``
-(200 with one result missing).  ``calls`` counts HTTP requests,
+Test switches: ``faults.add(kind, times=1)`` (``faults.POPULATION``, see
+``lib/sandbox/faults.py``) makes the next requests fail: ``"timeout"`` (the
+request is processed, then answered only after ``timeout_delay`` seconds),
+``"slow"`` (the same after ``slow_delay`` seconds), ``"error_500"``,
+``"error_503"``, ``"rate_limit"`` (429 with ``Retry-After``), ``"drop"``
+(connection closed without an answer), ``"bad_body"`` (200 with a body that is
+not JSON), ``"wrong_results"`` (200 with one result missing).  ``calls`` counts HTTP requests,
 ``registry.processed`` the distinct requests processed (a replay of a known
 Idempotency-Key is not processed again).
 """
@@ -38,14 +39,14 @@ from http.server import BaseHTTPRequestHandler
 from ..rules import personal_id as pid
 from ..population.client import MAX_BATCH
 from ..population.reconcile import Identity, name_key
+from . import faults
 from .local_server import LocalServer
 
 _logger = logging.getLogger(__name__)
 
 API = "/api/population/v1"
-FAULTS = ("timeout", "error500", "error503", "rate_limit", "drop", "malformed",
-          "wrong_results")
 MAX_BODY = 2 * 1024 * 1024
+_HTTP_ERRORS = {faults.ERROR_500: 500, faults.ERROR_503: 503, faults.RATE_LIMIT: 429}
 
 
 class Refusal(Exception):
@@ -170,39 +171,27 @@ class PopulationSandbox(LocalServer):
     :class:`PopulationRegistry` under ``API``; a context manager."""
 
     thread_name = "population-sandbox"
+    fault_kinds = faults.POPULATION
 
-    def __init__(self, registry, host="127.0.0.1", port=0, fault_delay=2.0, tls=None):
-        self.registry, self.host, self.port, self.fault_delay = registry, host, port, fault_delay
-        self.tls = tls
+    def __init__(self, registry, host="127.0.0.1", port=0, timeout_delay=2.0, slow_delay=0.2,
+                 tls=None):
+        super().__init__(host, port, tls, timeout_delay=timeout_delay, slow_delay=slow_delay)
+        self.registry = registry
         self.calls = collections.Counter()
         self.idempotency_keys = []  # as received, replays included
-        self._faults = []
         self._lock = threading.Lock()
-        LocalServer.__init__(self, self.host, self.port, self.tls)
 
     @property
     def base_url(self):
-        return "%s://%s:%d%s" % ("https" if self.tls else "http", self.host, self.port, API)
+        return self.root_url + API
 
-    def fault(self, kind, times=1):
-        if kind not in FAULTS:
-            raise ValueError("fault must be one of %s" % ", ".join(FAULTS))
+    def take_fault(self, endpoint, headers):
+        """Count one request; the fault to play on it, if any."""
         with self._lock:
-            self._faults.append([kind, times])
-
-    def clear_faults(self):
-        with self._lock:
-            self._faults.clear()
-
-    def _take_fault(self):
-        with self._lock:
-            if not self._faults:
-                return None
-            fault = self._faults[0]
-            fault[1] -= 1
-            if fault[1] <= 0:
-                self._faults.pop(0)
-            return fault[0]
+            self.calls[endpoint] += 1
+            if headers.get("Idempotency-Key"):
+                self.idempotency_keys.append(headers["Idempotency-Key"])
+        return self.faults.pick(endpoint)
 
     def _handler(self):
         return _Handler
@@ -234,25 +223,20 @@ class _Handler(BaseHTTPRequestHandler):
         if length > MAX_BODY:
             return self._send(413, b'{"error": "too_large", "message": "Body too large"}')
         raw = self.rfile.read(length)
-        with sandbox._lock:
-            sandbox.calls[endpoint] += 1
-            if self.headers.get("Idempotency-Key"):
-                sandbox.idempotency_keys.append(self.headers["Idempotency-Key"])
-        fault = sandbox._take_fault()
-        if fault == "drop":
+        fault = sandbox.take_fault(endpoint, self.headers)
+        if fault == faults.DROP:
             self.close_connection = True
             return None
-        if fault in ("error500", "error503", "rate_limit"):
-            status = {"error500": 500, "error503": 503, "rate_limit": 429}[fault]
-            return self._send(status, json.dumps({"error": "unavailable",
-                                                  "message": "Injected failure"}).encode(),
-                              headers=[("Retry-After", "1")] if fault == "rate_limit" else ())
+        if fault in _HTTP_ERRORS:
+            return self._send(_HTTP_ERRORS[fault], json.dumps({"error": "unavailable",
+                                                               "message": "Injected failure"}).encode(),
+                              headers=[("Retry-After", "1")] if fault == faults.RATE_LIMIT else ())
         status, payload = sandbox.registry.handle(method, endpoint, self.headers, raw)
-        if fault == "timeout":
-            sandbox._stopping.wait(sandbox.fault_delay)
-        if fault == "malformed" and status == 200:
+        if fault in (faults.TIMEOUT, faults.SLOW):
+            sandbox.hold(sandbox.timeout_delay if fault == faults.TIMEOUT else sandbox.slow_delay)
+        if fault == faults.BAD_BODY and status == 200:
             return self._send(200, b"<html>Gateway says hello</html>", "text/html")
-        if fault == "wrong_results" and status == 200 and payload.get("results"):
+        if fault == faults.WRONG_RESULTS and status == 200 and payload.get("results"):
             payload = dict(payload, results=payload["results"][1:])
         headers = [("Idempotent-Replayed", "true")] if payload.pop("replayed", False) else []
         return self._send(status, json.dumps(payload, ensure_ascii=False).encode(),

@@ -117,8 +117,3 @@ def invalidated_by(changed_subjects=(), data_changed=False):
     changed_subjects = frozenset(changed_subjects)
     tiers = (HOMEROOM, PRINCIPAL, SEAL) if (changed_subjects or data_changed) else ()
     return changed_subjects, tiers
-
-
-def is_complete(signed_subjects, subjects, signed_tiers):
-    """Every subject and every later tier signed: the version can be issued."""
-    return set(subjects) <= set(signed_subjects) and {HOMEROOM, PRINCIPAL, SEAL} <= set(signed_tiers)

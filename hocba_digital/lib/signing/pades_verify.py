@@ -25,12 +25,14 @@ reports an overlay drawn in a later update with ``valid=True`` and only
 from io import BytesIO
 
 from pyhanko.keys import load_certs_from_pemder_data
+from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields as hk_fields
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
 from pyhanko.sign.validation.pdf_embedded import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import PathError, ValidationError
 
 from .aio import run_sync
 
@@ -48,6 +50,13 @@ def _roots(trusted_roots_pem):
         roots.extend(load_certs_from_pemder_data(pem))
     return roots
 
+# what pyHanko (and asn1crypto under it) raise on a hostile or broken PDF: its own
+# PdfError (PdfReadError, PdfStrictReadError), ValueError (SignatureValidationError
+# too), and TypeError / KeyError / IndexError from objects of the wrong type or missing
+PDF_READ_ERRORS = (PdfError, ValueError, TypeError, KeyError, IndexError)
+# ... and, validating a signature, the certificate path errors of pyhanko_certvalidator
+PDF_VALIDATION_ERRORS = PDF_READ_ERRORS + (ValidationError, PathError)
+
 
 def _context(roots, allow_fetching):
     return ValidationContext(trust_roots=roots, allow_fetching=allow_fetching,
@@ -55,9 +64,11 @@ def _context(roots, allow_fetching):
 
 
 def _cn(cert):
+    if cert is None:
+        return None
     try:
         return cert.subject.native.get("common_name")
-    except Exception:  # pragma: no cover - exotic names
+    except (ValueError, TypeError):  # pragma: no cover - exotic names asn1crypto cannot decode
         return None
 
 
@@ -98,7 +109,7 @@ async def async_verify(pdf_bytes, trusted_roots_pem, *, allow_fetching=False, ts
         result["empty_fields"] = [name for name, _v, _r in
                                   hk_fields.enumerate_sig_fields(reader, filled_status=False)]
         embedded = list(reader.embedded_signatures)
-    except Exception as exc:  # unreadable / broken file
+    except PDF_READ_ERRORS as exc:  # unreadable / broken file
         result["errors"].append("unreadable PDF: %s" % exc)
         return result
     last_regular = None
@@ -117,7 +128,7 @@ async def async_verify(pdf_bytes, trusted_roots_pem, *, allow_fetching=False, ts
             status = await async_validate_pdf_signature(
                 emb, signer_validation_context=_context(roots, allow_fetching),
                 ts_validation_context=_context(ts_roots, allow_fetching))
-        except Exception as exc:  # a broken signature must not break the report
+        except PDF_VALIDATION_ERRORS as exc:  # a broken signature must not break the report
             result["errors"].append("%s: %s" % (emb.field_name, exc))
             result["signatures"].append({"field": emb.field_name, "bottom_line": False, "intact": False,
                                          "valid": False, "error": str(exc)})

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import requests
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.x509 import ocsp
@@ -184,7 +185,8 @@ def status_from_ocsp(answer_der, cert, issuer, nonce, at=None, now=None, url="")
         return Outcome(UNKNOWN, "ocsp_invalid", url, detail="no nonce and not current")
     try:
         _check_ocsp_signer(answer, issuer, now)
-    except Exception as exc:  # InvalidSignature, a wrong responder, a missing extension
+    except (InvalidSignature, UnsupportedAlgorithm, x509.ExtensionNotFound, ValueError, TypeError) as exc:
+        # a forged answer, a wrong responder, a missing extension, a key of another type
         return Outcome(UNKNOWN, "bad_signature", url, detail="%s: %s" % (type(exc).__name__, exc))
     if answer.certificate_status == ocsp.OCSPCertStatus.GOOD:
         return Outcome(GOOD, "ocsp", url)

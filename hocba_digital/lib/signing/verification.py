@@ -20,9 +20,12 @@ personal identification number is never read.
 
 import base64
 import datetime
+import logging
 from io import BytesIO
 
+import requests
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
@@ -37,6 +40,9 @@ MAX_PDF = 50 * 1024 * 1024
 STATUSES = ("good", "revoked", "unknown")
 _PDF_TIERS = {field: tier for tier, field in signing_chain.PDF_FIELDS.items()}
 _DS = xades_verify.DS_NS
+_logger = logging.getLogger(__name__)
+# what parsing hostile bytes raises where no narrower check caught it first
+_MALFORMED = pades_verify.PDF_VALIDATION_ERRORS + (etree.LxmlError, InvalidSignature, UnsupportedAlgorithm)
 
 
 class _Refused(Exception):
@@ -92,7 +98,11 @@ def _revocation_status(revocation, cert, issuer, when, errors, warnings):
         return "unknown"
     try:
         status = revocation(cert, issuer, when)
-    except Exception as exc:  # a responder down must not break the report
+    except (RevocationUnavailable, requests.RequestException, OSError, ValueError) as exc:  # down, garbled
+        warnings.append("revocation check failed: %s" % (exc or type(exc).__name__))
+        return "unknown"
+    except Exception as exc:  # noqa: BLE001 - a bug of the given check: seen, yet still a report
+        _logger.exception("verification: the revocation check %r failed", revocation)
         warnings.append("revocation check failed: %s" % (exc or type(exc).__name__))
         return "unknown"
     if status not in STATUSES:
@@ -109,7 +119,8 @@ def _issuer_of(cert, candidates):
             try:
                 cert.verify_directly_issued_by(candidate)
                 return candidate
-            except Exception:  # wrong key or algorithm: keep looking
+            except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
+                # not signed by this key, or a key of another type: keep looking
                 continue
     return None
 
@@ -214,7 +225,7 @@ def _verify_xml(data, roots, required, revocation, at):
         result.update(pupil_name=(parsed.get("pupil") or {}).get("full_name"),
                       school_year=header.get("school_year"), document_id=header.get("document_id"),
                       version=header.get("version"))
-    except Exception as exc:  # unknown profile, not a transcript
+    except (ValueError, TypeError) as exc:  # unknown profile, not a transcript (XmlProfileError)
         result["errors"].append("not a transcript XML: %s" % exc)
     reports = xades_verify.verify(root, roots, at=at)
     problems = _xml_checks(root, reports)
@@ -268,7 +279,7 @@ def _verify_pdf(data, roots, required, revocation, at):
     if revocation is not None:
         try:
             certs = _pdf_certs(data)
-        except Exception as exc:
+        except pades_verify.PDF_READ_ERRORS as exc:
             result["errors"].append("cannot read the signers' certificates: %s" % exc)
     for sig in checked["signatures"]:
         errors = [] if sig.get("bottom_line") else [str(sig.get("error") or sig.get("summary") or "invalid")]
@@ -288,7 +299,7 @@ def _verify_pdf(data, roots, required, revocation, at):
     pdf_tiers = {s["tier"] for s in result["signatures"]}
     try:
         files = pades.attachments(data)
-    except Exception as exc:
+    except pades_verify.PDF_READ_ERRORS as exc:
         files = {}
         result["errors"].append("cannot read the embedded files: %s" % exc)
     xml_files = sorted(n for n, content in files.items() if sniff(content) == "xml")
@@ -369,7 +380,11 @@ def _verify_any(data, roots, required, revocation, at):
     except _Refused as exc:
         result = _new_report(None)
         result["errors"].append(str(exc))
-    except Exception as exc:  # hostile or broken input must give a report, not a crash
+    except _MALFORMED as exc:  # hostile or broken input must give a report, not a crash
+        result = _new_report(None)
+        result["errors"].append("the document could not be verified: %s: %s" % (type(exc).__name__, exc))
+    except Exception as exc:  # noqa: BLE001 - a bug: logged with its traceback, still a report
+        _logger.exception("verification: unexpected error verifying a %d-byte document", len(data or b""))
         result = _new_report(None)
         result["errors"].append("the document could not be verified: %s: %s" % (type(exc).__name__, exc))
     return _conclude(result)
@@ -382,7 +397,7 @@ def verify_document(data, trusted_roots, *, required_tiers=DEFAULT_REQUIRED, rev
     chains (default now); PDF chains are checked as of now by pyHanko."""
     try:
         roots = _roots(trusted_roots)
-    except Exception as exc:
+    except (ValueError, TypeError) as exc:
         result = _new_report(None)
         result["errors"].append("unreadable trusted roots: %s" % exc)
         return _conclude(result)

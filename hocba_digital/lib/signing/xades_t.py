@@ -38,6 +38,10 @@ from signxml.util import ds_tag, xades_tag
 
 from .aio import run_sync
 from .xades import EXC_C14N, NSMAP, parse_xml
+
+# what asn1crypto raises reading hostile DER: ValueError (binascii.Error too) for
+# bytes that do not parse, TypeError / KeyError for a structure of another type
+ASN1_ERRORS = (ValueError, TypeError, KeyError)
 from .xades_verify import load_certs
 
 EXC_C14N_URI = EXC_C14N.value
@@ -129,7 +133,7 @@ def request_token(data, timestamper_url, *, timeout=20, session=None):
         status = response["status"]["status"].native
         texts = response["status"]["status_string"].native or []
         fail_info = sorted(response["status"]["fail_info"].native or ())
-    except Exception as exc:  # asn1crypto raises several types
+    except ASN1_ERRORS as exc:
         raise TsaBadAnswer("TSA %s answered something that is not a TimeStampResp" % timestamper_url) from exc
     if status not in ("granted", "granted_with_mods"):
         raise TsaRefused("TSA %s refused the request (%s %s): %s"
@@ -140,7 +144,7 @@ def request_token(data, timestamper_url, *, timeout=20, session=None):
         imprint = info["message_imprint"]
         got = (imprint["hash_algorithm"]["algorithm"].native, imprint["hashed_message"].native,
                info["nonce"].native)
-    except Exception as exc:
+    except ASN1_ERRORS as exc:
         raise TsaBadAnswer("TSA %s answered an unreadable time-stamp token" % timestamper_url) from exc
     if got[2] != nonce:
         raise TsaBadAnswer("TSA %s answered with nonce %r instead of %r" % (timestamper_url, got[2], nonce))
@@ -193,6 +197,7 @@ def _check_token(stamp, signature, roots, at):
     from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
     from pyhanko.sign.validation.status import TimestampSignatureStatus
     from pyhanko_certvalidator import ValidationContext
+    from pyhanko_certvalidator.errors import PathError, ValidationError
 
     result = {"time": None, "ok": False, "errors": []}
     method = stamp.find("ds:CanonicalizationMethod", namespaces=NSMAP)
@@ -206,7 +211,7 @@ def _check_token(stamp, signature, roots, at):
         result["time"] = info["gen_time"].native
         imprint_alg = info["message_imprint"]["hash_algorithm"]["algorithm"].native
         imprint = info["message_imprint"]["hashed_message"].native
-    except Exception as exc:  # unreadable base64 / DER / unsupported c14n
+    except ASN1_ERRORS + (etree.LxmlError,) as exc:  # unreadable base64 / DER / unsupported c14n
         result["errors"].append("unreadable time-stamp: %s: %s" % (type(exc).__name__, exc))
         return result
     if imprint_alg not in ("sha256", "sha384", "sha512"):
@@ -219,7 +224,7 @@ def _check_token(stamp, signature, roots, at):
     try:
         kwargs = run_sync(validate_tst_signed_data(signed_data, context, lambda alg: hashlib.new(alg, signed).digest()))
         status = TimestampSignatureStatus(**kwargs)
-    except Exception as exc:  # pyHanko's SignatureValidationError and friends
+    except ASN1_ERRORS + (ValidationError, PathError) as exc:  # SignatureValidationError is a ValueError
         result["errors"].append("time-stamp token: %s: %s" % (type(exc).__name__, exc))
         return result
     if not status.intact and not result["errors"]:

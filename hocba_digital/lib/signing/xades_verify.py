@@ -9,9 +9,11 @@ from base64 import b64decode
 from dataclasses import dataclass, field
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 from signxml.algorithms import DigestAlgorithm
+from signxml.exceptions import SignXMLException
 from signxml.util import add_pem_header, ds_tag
 from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
 
@@ -213,7 +215,7 @@ def verify(xml, trusted_roots, *, at=None):
                 expect_config=XAdESSignatureConfiguration(expect_references=True),
             )
             report.intact = True
-        except Exception as exc:  # signxml raises several exception types
+        except (SignXMLException, InvalidSignature, etree.LxmlError, ValueError, TypeError, KeyError) as exc:
             report.errors.append("signature: %s: %s" % (type(exc).__name__, exc))
 
         # certificate validity and chain

@@ -66,9 +66,3 @@ def write_cost_workbook(sheets, title=None):
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def read_sheet(data, sheet_title):
-    """The rows of one sheet as lists of values (for checking a written workbook)."""
-    workbook = openpyxl.load_workbook(io.BytesIO(data))
-    return [list(row) for row in workbook[sheet_title[:31]].iter_rows(values_only=True)]

@@ -132,10 +132,6 @@ class ResultRow:
     columns: dict = field(default_factory=dict)
     raw: dict = field(default_factory=dict, repr=False)  # key of columns -> cell text
 
-    @property
-    def pupil_code(self):
-        return self.codes[0] if self.codes else None
-
 
 # ---- Header text ----
 

@@ -15,6 +15,7 @@ from .registry import (
     profiles,
     register,
     safe_parse,
+    safe_parser,
     schema,
     validate,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "profiles",
     "register",
     "safe_parse",
+    "safe_parser",
     "schema",
     "validate",
     "hocba_1_0",

@@ -156,7 +156,8 @@ def schema(key=DEFAULT_PROFILE):
 # ---------------------------------------------------------------------------
 # Safe parsing
 
-def _parser():
+def safe_parser():
+    """An lxml parser that resolves no entity, loads no DTD and reaches no network."""
     return etree.XMLParser(
         resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
         dtd_validation=False, remove_blank_text=False, remove_comments=False,
@@ -182,7 +183,7 @@ def safe_parse(xml_bytes):
             "XML refused: it contains a DTD or entity declaration (<!DOCTYPE>/<!ENTITY>), "
             "which transcripts never have; entities are not expanded and nothing is fetched")
     try:
-        root = etree.fromstring(bytes(xml_bytes), _parser())
+        root = etree.fromstring(bytes(xml_bytes), safe_parser())
     except etree.XMLSyntaxError as error:
         raise XmlProfileError("XML is not well-formed: %s" % error) from None
     tree = root.getroottree()

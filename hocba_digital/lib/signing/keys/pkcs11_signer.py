@@ -51,13 +51,6 @@ from ..xades import Signer
 
 _logger = logging.getLogger(__name__)
 
-SOFTHSM_MODULE_CANDIDATES = (
-    "/usr/lib/softhsm/libsofthsm2.so",
-    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-    "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
-    "/usr/local/lib/softhsm/libsofthsm2.so",
-)
-
 _LOCK = threading.RLock()
 
 
@@ -83,14 +76,6 @@ class TokenNotFoundError(Pkcs11SignerError):
 
 class TokenKeyNotFoundError(Pkcs11SignerError):
     """No (or more than one) private key / certificate with the requested label or id."""
-
-
-def find_softhsm_module():
-    """The SoftHSM2 PKCS#11 module path on this machine, or None."""
-    for path in SOFTHSM_MODULE_CANDIDATES:
-        if os.path.exists(path):
-            return path
-    return None
 
 
 def _pkcs11():
@@ -245,7 +230,7 @@ class Pkcs11Signer(Signer):
         if session is not None:
             try:
                 session.close()
-            except Exception as exc:  # logged out already, token removed, ...
+            except (_pkcs11().PKCS11Error, OSError) as exc:  # logged out already, token removed, ...
                 _logger.debug("closing the PKCS#11 session on %r: %s", self.token_label, type(exc).__name__)
 
     session = open  # ``with signer.session():`` reads well too
