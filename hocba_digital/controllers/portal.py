@@ -77,11 +77,11 @@ class HocbaParentPortal(CustomerPortal):
     @staticmethod
     def _hocba_verdict(version_sudo):
         xml = base64.b64decode(version_sudo.xml_file or b"")
-        wizard = request.env["hocba.verification.wizard"].sudo().with_company(
+        service = request.env["hocba.verification.service"].sudo().with_company(
             version_sudo.company_id)
         try:
-            report = wizard._hocba_verify(xml)
-            return {"ok": bool(report["verdict"]), "text": wizard._hocba_summary(report)}
+            report = service.verify(xml)
+            return {"ok": bool(report["verdict"]), "text": service.summary(report)}
         except Exception:  # noqa: BLE001 - the page still shows the transcript
             _logger.warning("Verification of transcript version %s failed", version_sudo.id,
                             exc_info=True)

@@ -10,6 +10,9 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_date
 
+from ..groups import (ACCOUNTANT, CLERK, HOMEROOM_TEACHER, IT_OFFICER, PRINCIPAL, SUBJECT_TEACHER,
+                      any_of)
+from ..lib.rules import certificate_costs
 from ..lib.signing import certificate_info
 from ..lib.signing.keys import csc_signer
 from ..lib.signing.keys import key_vault
@@ -28,10 +31,32 @@ TIER_SELECTION = [
 ]
 # the group a user must hold to sign in a tier with a personal certificate
 TIER_GROUPS = {
-    signing_chain.SUBJECT: "hocba_digital.group_hocba_subject_teacher",
-    signing_chain.HOMEROOM: "hocba_digital.group_hocba_homeroom_teacher",
-    signing_chain.PRINCIPAL: "hocba_digital.group_hocba_principal",
+    signing_chain.SUBJECT: SUBJECT_TEACHER,
+    signing_chain.HOMEROOM: HOMEROOM_TEACHER,
+    signing_chain.PRINCIPAL: PRINCIPAL,
 }
+# the codes and their order are the rules' (lib), the words the model's (translated)
+PROVIDER_LABELS = {
+    "vnpt": "VNPT-CA",
+    "viettel": "Viettel-CA",
+    "fpt": "FPT-CA",
+    "bkav": "BKAV-CA",
+    "misa": "MISA-CA",
+    "gcc": "Government Cipher Committee CA (Ban Cơ yếu Chính phủ)",
+    "other": "Other",
+}
+PROVIDER_SELECTION = [(code, PROVIDER_LABELS[code]) for code in certificate_costs.PROVIDERS]
+
+CERT_TYPE_LABELS = {
+    "soft": "Soft certificate (file)",
+    "token": "USB token",
+    "remote": "Remote signing",
+}
+CERT_TYPE_SELECTION = [(code, CERT_TYPE_LABELS[code]) for code in certificate_costs.CERT_TYPES]
+
+COST_READERS = any_of(ACCOUNTANT, IT_OFFICER, PRINCIPAL)
+
+DOCUMENT_READERS = any_of(COST_READERS, CLERK)
 
 
 class HocbaCertificate(models.Model):
@@ -48,6 +73,8 @@ class HocbaCertificate(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "purpose desc, user_id, not_after desc"
     _check_company_auto = True
+    # the watch over the certificates (coverage, expiry warnings) is in
+    # hocba_certificate_coverage.py, apart only for size
 
     name = fields.Char(compute="_compute_name", store=True)
     purpose = fields.Selection(
@@ -83,9 +110,9 @@ class HocbaCertificate(models.Model):
     csc_url = fields.Char(string="Remote signing service URL")
     csc_credential = fields.Char(string="Credential ID")
     csc_username = fields.Char(string="Remote signing account",
-                               groups="hocba_digital.group_hocba_it_officer")
+                               groups=IT_OFFICER)
     csc_password = fields.Char(string="Remote signing account password", copy=False,
-                               groups="hocba_digital.group_hocba_it_officer")
+                               groups=IT_OFFICER)
     state = fields.Selection(
         [("usable", "Usable"), ("not_yet", "Not yet valid"), ("expired", "Expired"),
          ("revoked", "Revoked"), ("no_key", "No key")],
@@ -164,6 +191,10 @@ class HocbaCertificate(models.Model):
 
     def write(self, vals):
         if "certificate_pem" in vals:
+            if any((cert.certificate_pem or "").strip() != (vals["certificate_pem"] or "").strip()
+                   for cert in self):
+                # another certificate (a renewal) is warned about afresh
+                vals = dict(vals, expiry_warned_days=0, deadline_warned_year_id=False)
             vals.update(self._hocba_describe_vals(vals["certificate_pem"]))
         return super().write(vals)
 
@@ -223,7 +254,7 @@ class HocbaCertificate(models.Model):
 
     def _hocba_check_key_holder(self):
         user = self.env.user
-        if self.env.su or user.has_group("hocba_digital.group_hocba_it_officer"):
+        if self.env.su or user.has_group(IT_OFFICER):
             return
         if self.user_id != user:
             raise AccessError(_("Only the holder or the IT officer can store the key of %(name)s.",
@@ -409,3 +440,63 @@ class HocbaCertificate(models.Model):
                     or seals.filtered(lambda c: not c.user_id) or seals)[:1]
         domain += [("purpose", "=", "personal"), ("user_id", "=", user.id)]
         return self.sudo().search(domain, order="not_after desc", limit=1)
+
+    # ----------------------------------------------------------------------
+    # Who issued a certificate, in what form, the legal documents of its issuance and
+    # what it cost.  Costs are shown only to the accountant, the IT officer and the
+    # principal; documents also to the clerk who keeps them.
+    # ----------------------------------------------------------------------
+
+    provider = fields.Selection(PROVIDER_SELECTION, string="Certification provider",
+                                tracking=True, index=True)
+    cert_type = fields.Selection(
+        CERT_TYPE_SELECTION, string="Type", compute="_compute_cert_type", store=True,
+        readonly=False, precompute=True, tracking=True,
+        help="Follows the kind of key unless set by hand.")
+    document_ids = fields.One2many("hocba.certificate.document", "certificate_id",
+                                   string="Legal documents", groups=DOCUMENT_READERS)
+    document_count = fields.Integer(compute="_compute_document_count", groups=DOCUMENT_READERS)
+    cost_ids = fields.One2many("hocba.certificate.cost", "certificate_id", string="Costs",
+                               groups=COST_READERS)
+    cost_currency_id = fields.Many2one(
+        "res.currency", compute="_compute_cost_total", groups=COST_READERS)
+    cost_total = fields.Monetary(compute="_compute_cost_total", string="Total cost",
+                                 currency_field="cost_currency_id", groups=COST_READERS)
+    # the expiry warnings already given: the tightest threshold (days), and the
+    # school year whose signing deadline this certificate was flagged for
+    expiry_warned_days = fields.Integer(copy=False, readonly=True)
+    deadline_warned_year_id = fields.Many2one("school.year", copy=False, readonly=True)
+
+    @api.depends("backend")
+    def _compute_cert_type(self):
+        for cert in self:
+            cert.cert_type = certificate_costs.type_for_backend(cert.backend)
+
+    @api.depends("document_ids")
+    def _compute_document_count(self):
+        counts = dict(self.env["hocba.certificate.document"]._read_group(
+            [("certificate_id", "in", self.ids)], ["certificate_id"], ["__count"]))
+        for cert in self:
+            cert.document_count = counts.get(cert, 0)
+
+    @api.depends("cost_ids.amount")
+    def _compute_cost_total(self):
+        totals = dict(self.env["hocba.certificate.cost"]._read_group(
+            [("certificate_id", "in", self.ids)], ["certificate_id"], ["amount:sum"]))
+        vnd = self.env.ref("base.VND")
+        for cert in self:
+            cert.cost_currency_id = vnd
+            cert.cost_total = totals.get(cert, 0)
+
+    def action_hocba_documents(self):
+        return self._hocba_open_related("hocba_digital.hocba_certificate_document_action")
+
+    def action_hocba_costs(self):
+        return self._hocba_open_related("hocba_digital.hocba_certificate_cost_action")
+
+    def _hocba_open_related(self, action_xmlid):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(action_xmlid)
+        action["domain"] = [("certificate_id", "=", self.id)]
+        action["context"] = {"default_certificate_id": self.id}
+        return action

@@ -1,15 +1,18 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from .hocba_certificate_provider import CERT_TYPE_SELECTION, PROVIDER_SELECTION
+from ..lib.rules import certificate_costs
+from .hocba_certificate import CERT_TYPE_SELECTION, PROVIDER_SELECTION
 
-COST_KIND_SELECTION = [
-    ("issuance", "Issuance"),
-    ("renewal", "Renewal"),
-    ("token", "Token hardware"),
-    ("subscription", "Remote-signing subscription"),
-    ("per_signature", "Per-signature fees"),
-]
+# the codes and their order are the rules' (lib), the words the model's (translated)
+COST_KIND_LABELS = {
+    "issuance": "Issuance",
+    "renewal": "Renewal",
+    "token": "Token hardware",
+    "subscription": "Remote-signing subscription",
+    "per_signature": "Per-signature fees",
+}
+COST_KIND_SELECTION = [(code, COST_KIND_LABELS[code]) for code in certificate_costs.COST_KINDS]
 
 
 class HocbaCertificateCost(models.Model):

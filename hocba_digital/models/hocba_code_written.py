@@ -30,6 +30,9 @@ class HocbaCodeWritten(models.AbstractModel):
         self._hocba_guard("write", vals)
         return super().write(vals)
 
-    def unlink(self):
-        self._hocba_guard("unlink")
-        return super().unlink()
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_code_written(self):
+        # unlink() checked the access rights already
+        message = self._hocba_edit_refusal("unlink")
+        if message:
+            raise UserError(message)

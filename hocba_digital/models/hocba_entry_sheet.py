@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..groups import VICE_PRINCIPAL
 from .hocba_transcript_line import PERIOD_SELECTION
 
 LINE_FIELDS = {"subject_result_ids", "trait_assessment_ids"}
@@ -95,7 +96,7 @@ class HocbaEntrySheet(models.Model):
 
     def write(self, vals):
         if not self.env.su and set(vals) - LINE_FIELDS - {"message_main_attachment_id"}:
-            if not self.env.user.has_group("hocba_digital.group_hocba_vice_principal"):
+            if not self.env.user.has_group(VICE_PRINCIPAL):
                 raise AccessError(_("Use the buttons of the sheet to submit it or send it back."))
         if set(vals) & LINE_FIELDS:
             submitted = self.filtered(lambda s: s.state == "submitted")

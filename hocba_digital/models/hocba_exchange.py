@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..groups import IT_OFFICER
 from ..lib.exchange import package as exchange_package
 
 STATES = [
@@ -16,7 +17,6 @@ DUE_STATES = ("pending", "sent", "failed")
 PROTOCOL_FIELDS = {"version_id", "state", "attempts", "last_error", "receiver_ref",
                    "idempotency_key", "sent_at", "acknowledged_at", "replaces_exchange_id",
                    "package_sha256", "duplicate_count"}
-IT_OFFICER = "hocba_digital.group_hocba_it_officer"
 
 
 class HocbaExchange(models.Model):
@@ -106,13 +106,12 @@ class HocbaExchange(models.Model):
                               "use Retry to send a rejected package again."))
         return super().write(vals)
 
-    def unlink(self):
-        self.check_access("unlink")
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_handed_over(self):
         held = self.filtered(lambda e: e.state in ("acknowledged", "sent"))
         if held:
             raise UserError(_("%(name)s was handed to the transcript store: its record is kept.",
                               name=held[0].display_name))
-        return super().unlink()
 
     # ---- making packages ----
 

@@ -10,7 +10,8 @@ from odoo.tools import html2plaintext, mute_logger
 
 from ..lib.exchange import client as exchange_client
 from ..lib.exchange import package as exchange_package
-from .hocba_exchange import DUE_STATES, IT_OFFICER
+from ..groups import IT_OFFICER
+from .hocba_exchange import DUE_STATES
 
 _logger = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
-CLERK = "hocba_digital.group_hocba_clerk"
+from ..groups import CLERK
+
 REQUESTER_RELATIONS = [
     ("parent", "Parent or guardian"),
     ("pupil", "The pupil"),

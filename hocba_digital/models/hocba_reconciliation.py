@@ -6,12 +6,13 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.fields import Command
 
+from ..groups import CLERK, IT_OFFICER, VICE_PRINCIPAL
 from ..lib.rules import personal_id as pid
 from ..lib.population import reconcile as pr
-from .school_student_reconcile import TARGET_RATE
+from .school_student import TARGET_RATE
 
-RECONCILER_GROUPS = ("hocba_digital.group_hocba_clerk", "hocba_digital.group_hocba_it_officer",
-                     "hocba_digital.group_hocba_vice_principal")
+RECONCILER_GROUPS = (CLERK, IT_OFFICER,
+                     VICE_PRINCIPAL)
 FIX_ACTIVITY = "hocba_digital.mail_activity_type_hocba_fix_identity"
 
 

@@ -10,6 +10,7 @@ from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBack
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..groups import PRINCIPAL
 from ..lib.signing import pades
 from ..lib.signing import pades_verify
 from ..lib.signing import chain as signing_chain
@@ -77,7 +78,7 @@ class HocbaSigningService(models.AbstractModel):
                 items.append((transcript, signing_chain.SUBJECT, result.subject_id))
             if transcript.class_id.homeroom_user_id == user:
                 items.append((transcript, signing_chain.HOMEROOM, None))
-            if user.has_group("hocba_digital.group_hocba_principal"):
+            if user.has_group(PRINCIPAL):
                 items.append((transcript, signing_chain.PRINCIPAL, None))
         return items
 
@@ -93,12 +94,6 @@ class HocbaSigningService(models.AbstractModel):
         return [(item, refusal) for item in self._hocba_items(transcripts, user, purpose)
                 for refusal in [self._hocba_item_refusal(*item)]
                 if not refusal or refusal[0] not in ("issued", "already_signed")]
-
-    @api.model
-    def hocba_pending_count(self, transcript_ids, purpose="personal"):
-        transcripts = self.env["hocba.transcript"].browse(transcript_ids).exists()
-        transcripts.check_access("read")
-        return len(self._hocba_open_items(transcripts, self.env.user, purpose))
 
     # ---- signing ----
 

@@ -4,8 +4,10 @@ from odoo.exceptions import ValidationError
 from ..lib.rules import assessment
 from ..lib.rules import catalogue
 
-SUBJECT_LEVEL_SELECTION = [("T", "T - Completed well"), ("H", "H - Completed"),
-                           ("C", "C - Not yet completed")]
+# the codes and their order are the rules' (lib), the words the model's (translated)
+SUBJECT_LEVEL_LABELS = {"T": "T - Completed well", "H": "H - Completed",
+                        "C": "C - Not yet completed"}
+SUBJECT_LEVEL_SELECTION = [(code, SUBJECT_LEVEL_LABELS[code]) for code in assessment.SUBJECT_LEVELS]
 
 
 class HocbaSubjectResult(models.Model):

@@ -1,8 +1,11 @@
 from odoo import api, fields, models
 
+from ..lib.rules import assessment
 from ..lib.rules import catalogue
 
-TRAIT_LEVEL_SELECTION = [("T", "T - Good"), ("Đ", "Đ - Satisfactory"), ("C", "C - Needs effort")]
+# the codes and their order are the rules' (lib), the words the model's (translated)
+TRAIT_LEVEL_LABELS = {"T": "T - Good", "Đ": "Đ - Satisfactory", "C": "C - Needs effort"}
+TRAIT_LEVEL_SELECTION = [(code, TRAIT_LEVEL_LABELS[code]) for code in assessment.TRAIT_LEVELS]
 
 
 class HocbaTraitAssessment(models.Model):

@@ -1,11 +1,15 @@
 from odoo import fields, models
 
-PERIOD_SELECTION = [
-    ("mid_term1", "Mid-term 1"),
-    ("end_term1", "End of term 1"),
-    ("mid_term2", "Mid-term 2"),
-    ("end_year", "End of year"),
-]
+from ..lib.rules import catalogue
+
+# the codes and their order are the rules' (lib), the words the model's (translated)
+PERIOD_LABELS = {
+    "mid_term1": "Mid-term 1",
+    "end_term1": "End of term 1",
+    "mid_term2": "Mid-term 2",
+    "end_year": "End of year",
+}
+PERIOD_SELECTION = [(code, PERIOD_LABELS[code]) for code in catalogue.PERIODS]
 
 
 class HocbaTranscriptLine(models.AbstractModel):

@@ -51,10 +51,10 @@ class HocbaTransferDocument(models.Model):
 
     @api.depends("report_json")
     def _compute_report_html(self):
-        wizard = self.env["hocba.verification.wizard"]
+        service = self.env["hocba.verification.service"]
         for document in self:
             report = json.loads(document.report_json) if document.report_json else None
-            document.report_html = wizard._hocba_html(report) if report else False
+            document.report_html = service.report_html(report) if report else False
 
     def _hocba_edit_refusal(self, operation, vals=None):
         if operation == "write":

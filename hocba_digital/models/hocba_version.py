@@ -44,6 +44,7 @@ class HocbaVersion(models.Model):
         [("signing", "Being signed"), ("issued", "Issued"), ("superseded", "Superseded")],
         default="signing", required=True, readonly=True, index=True, tracking=True)
     signature_ids = fields.One2many("hocba.signature", "version_id", string="Signatures")
+    exchange_ids = fields.One2many("hocba.exchange", "version_id", string="Packages sent")
     xml_file = fields.Binary(string="Signed XML", attachment=True, readonly=True, copy=False)
     xml_filename = fields.Char(string="XML file name", compute="_compute_filenames")
     pdf_file = fields.Binary(string="Signed PDF", attachment=True, readonly=True, copy=False)
@@ -185,3 +186,5 @@ class HocbaVersion(models.Model):
         transcript.message_post(body=_("Version %(n)s issued (XML SHA-256 %(sha)s).",
                                        n=self.number, sha=self.xml_sha256))
         self._hocba_portal_notify_guardians()
+        # an issued version goes to the transcript store as a package
+        self.env["hocba.exchange"]._hocba_queue(self)

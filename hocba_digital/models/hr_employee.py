@@ -1,26 +1,31 @@
 from odoo import api, fields, models
 
+from ..groups import (ACCOUNTANT, CLERK, HEAD_OF_GROUP, HOMEROOM_TEACHER, IT_OFFICER, PRINCIPAL,
+                      SUBJECT_TEACHER, USER, VICE_PRINCIPAL)
+
 # Highest tier first: an employee shows the highest tier their user holds.
 TIER_GROUPS = [
-    ("principal", "hocba_digital.group_hocba_principal"),
-    ("vice_principal", "hocba_digital.group_hocba_vice_principal"),
-    ("head_of_group", "hocba_digital.group_hocba_head_of_group"),
-    ("homeroom_teacher", "hocba_digital.group_hocba_homeroom_teacher"),
-    ("subject_teacher", "hocba_digital.group_hocba_subject_teacher"),
-    ("it_officer", "hocba_digital.group_hocba_it_officer"),
-    ("clerk", "hocba_digital.group_hocba_clerk"),
-    ("accountant", "hocba_digital.group_hocba_accountant"),
+    ("principal", PRINCIPAL),
+    ("vice_principal", VICE_PRINCIPAL),
+    ("head_of_group", HEAD_OF_GROUP),
+    ("homeroom_teacher", HOMEROOM_TEACHER),
+    ("subject_teacher", SUBJECT_TEACHER),
+    ("it_officer", IT_OFFICER),
+    ("clerk", CLERK),
+    ("accountant", ACCOUNTANT),
 ]
-TIER_SELECTION = [
-    ("principal", "Principal"),
-    ("vice_principal", "Vice principal"),
-    ("head_of_group", "Head of subject group"),
-    ("homeroom_teacher", "Homeroom teacher"),
-    ("subject_teacher", "Subject teacher"),
-    ("it_officer", "IT officer"),
-    ("clerk", "Clerk"),
-    ("accountant", "Accountant"),
-]
+# the tiers are the rules' (lib.rules.catalogue.TIERS), the words the model's (translated)
+TIER_LABELS = {
+    "principal": "Principal",
+    "vice_principal": "Vice principal",
+    "head_of_group": "Head of subject group",
+    "homeroom_teacher": "Homeroom teacher",
+    "subject_teacher": "Subject teacher",
+    "it_officer": "IT officer",
+    "clerk": "Clerk",
+    "accountant": "Accountant",
+}
+TIER_SELECTION = [(code, TIER_LABELS[code]) for code, _group in TIER_GROUPS]
 
 
 class HrEmployee(models.Model):
@@ -37,13 +42,13 @@ class HrEmployee(models.Model):
         search="_search_hocba_tier", compute_sudo=True)
     hocba_subject_group_ids = fields.Many2many(
         "school.subject.group", "school_subject_group_member_rel", "employee_id", "group_id",
-        string="Subject groups", groups="hocba_digital.group_hocba_user")
+        string="Subject groups", groups=USER)
     hocba_homeroom_class_ids = fields.One2many(
         "school.class", "homeroom_employee_id", string="Homeroom classes",
-        groups="hocba_digital.group_hocba_user")
+        groups=USER)
     hocba_assignment_ids = fields.One2many(
         "school.teaching.assignment", "employee_id", string="Teaching assignments",
-        groups="hocba_digital.group_hocba_user")
+        groups=USER)
 
     @api.depends("user_id.groups_id")
     def _compute_hocba_tier(self):

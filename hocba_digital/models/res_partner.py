@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..groups import USER
+
 
 class ResPartner(models.Model):
     """Guardians are ordinary contacts, so they can become portal users."""
@@ -16,5 +18,5 @@ class ResPartner(models.Model):
         "partner_id",
         "student_id",
         string="Children",
-        groups="hocba_digital.group_hocba_user",
+        groups=USER,
     )

@@ -1,8 +1,12 @@
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from ..groups import PRINCIPAL, VICE_PRINCIPAL
 from ..lib.rules import catalogue
 from ..lib.rules import quality_check
+from ..lib.signing import chain as signing_chain
 from .school_subject_grade import GRADE_SELECTION
 
 
@@ -128,7 +132,7 @@ class SchoolClass(models.Model):
         """Create the missing transcripts, result rows and entry sheets of the class."""
         for school_class in self:
             if not (school_class.homeroom_user_id == self.env.user or self.env.user.has_group(
-                    "hocba_digital.group_hocba_vice_principal")):
+                    VICE_PRINCIPAL)):
                 raise AccessError(_("Only the homeroom teacher of %(name)s or the vice "
                                     "principal can prepare its transcripts.",
                                     name=school_class.name))
@@ -225,7 +229,7 @@ class SchoolClass(models.Model):
         """True when the user is the vice principal (or principal) or heads a group of the class."""
         self.ensure_one()
         user = self.env.user
-        if user.has_group("hocba_digital.group_hocba_vice_principal"):
+        if user.has_group(VICE_PRINCIPAL):
             return True
         class_sudo = self.sudo()
         teachers = class_sudo.homeroom_employee_id | class_sudo.teaching_assignment_ids.employee_id
@@ -237,7 +241,7 @@ class SchoolClass(models.Model):
                                 "principal can lock or unlock it.", name=self.name))
 
     def _hocba_check_vice_principal(self):
-        if not self.env.user.has_group("hocba_digital.group_hocba_vice_principal"):
+        if not self.env.user.has_group(VICE_PRINCIPAL):
             raise AccessError(_("Only the vice principal or the principal approves a class "
                                 "for signing."))
 
@@ -272,3 +276,127 @@ class SchoolClass(models.Model):
             "personal_id_missing": _("no personal ID"),
         }
         return templates[finding.code] % params
+
+    # ----------------------------------------------------------------------
+    # Who the transcripts of a class wait for, as activities: the next people in the
+    # chain get one ("Sign transcripts"), the others' are marked done.
+    # ----------------------------------------------------------------------
+
+    def _hocba_waiting_for(self):
+        """Users whose signature the class's transcripts wait for now."""
+        self.ensure_one()
+        Service = self.env["hocba.signing.service"].sudo()
+        users = self.env["res.users"]
+        seal = self.env["hocba.certificate"].sudo().search(
+            [("purpose", "=", "seal"), ("company_id", "=", self.company_id.id)])
+        principals = self.env.ref(PRINCIPAL).users.filtered(
+            lambda u: self.company_id in u.company_ids)
+        # the group also holds administrators: the principal is who holds a certificate
+        principals = self.env["hocba.certificate"].sudo().search([
+            ("purpose", "=", "personal"), ("company_id", "=", self.company_id.id),
+            ("user_id", "in", principals.ids)]).user_id or principals
+        for transcript in self.sudo().transcript_ids:
+            version = transcript._hocba_current_version()
+            state = Service._hocba_chain_state(transcript, version)
+            if state.issued:
+                continue
+            unsigned = [code for code in state.subjects if code not in state.signed_subjects]
+            if unsigned:
+                users |= transcript.subject_result_ids.filtered(
+                    lambda r: r.period == "end_year" and r.subject_id.code in unsigned
+                    and r.sheet_id.state == "submitted").sheet_id.user_id
+            elif signing_chain.HOMEROOM not in state.signed:
+                users |= self.homeroom_user_id if state.homeroom_ready else users.browse()
+            elif signing_chain.PRINCIPAL not in state.signed:
+                users |= principals if state.class_approved else users.browse()
+            else:
+                users |= seal.user_id
+        return users
+
+    def _hocba_plan_signing_activities(self):
+        activity_type = self.env.ref("hocba_digital.mail_activity_type_hocba_sign",
+                                     raise_if_not_found=False)
+        if not activity_type:
+            return
+        for school_class in self.sudo():
+            waiting = school_class._hocba_waiting_for()
+            current = school_class.activity_ids.filtered(
+                lambda a: a.activity_type_id == activity_type)
+            asked = current.user_id
+            current.filtered(lambda a: a.user_id not in waiting).action_feedback(
+                feedback=_("Signed, or no longer waiting for this person."))
+            for user in waiting - asked:
+                school_class.activity_schedule(
+                    activity_type_id=activity_type.id, user_id=user.id,
+                    summary=_("Sign the transcripts of %(name)s", name=school_class.name))
+
+    # ----------------------------------------------------------------------
+    # Deadline alerts: when, at the current pace, a class will miss the signing or the
+    # sync deadline, the principal gets an activity on the class. One per class and
+    # deadline: it is not repeated while the projection stays the same; when the
+    # projection changes (stalled, late, overdue, or another deadline date) the old one
+    # is closed and a new one says what changed; when the class is back on track it is
+    # closed.
+    # ----------------------------------------------------------------------
+
+    hocba_progress_alerts = fields.Json(
+        string="Deadline alerts sent", copy=False, groups=PRINCIPAL,
+        help="Per deadline, the projection the principal was last alerted about and the "
+             "activities that said it.")
+
+    @api.model
+    def _hocba_alert_deadlines(self, data, principals):
+        """Compare each class's forecasts in ``data`` (see
+        ``hocba.progress._hocba_progress_data``) with the alerts already sent;
+        returns the activities scheduled."""
+        activity_type = self.env.ref("hocba_digital.mail_activity_type_hocba_deadline",
+                                     raise_if_not_found=False)
+        scheduled = self.env["mail.activity"]
+        if not activity_type or not principals:
+            return scheduled
+        for info in data["classes"]:
+            class_sudo = self.sudo().browse(info["id"])
+            alerts = dict(class_sudo.hocba_progress_alerts or {})
+            for kind, forecast in info["forecasts"].items():
+                key = "%s:%s" % (forecast.deadline, forecast.status) if forecast and forecast.misses \
+                    else False
+                sent = alerts.get(kind) or {}
+                if sent.get("key", False) == key:
+                    continue
+                self.env["mail.activity"].sudo().browse(sent.get("activity_ids", [])).exists() \
+                    .action_feedback(feedback=_("The projection changed.") if key
+                                     else _("Back on track."))
+                alerts.pop(kind, None)
+                if key:
+                    activities = class_sudo._hocba_schedule_alert(
+                        activity_type, principals, kind, info, data)
+                    alerts[kind] = {"key": key, "activity_ids": activities.ids}
+                    scheduled |= activities
+            if alerts != (class_sudo.hocba_progress_alerts or {}):
+                class_sudo.hocba_progress_alerts = alerts
+        return scheduled
+
+    def _hocba_schedule_alert(self, activity_type, principals, kind, info, data):
+        self.ensure_one()
+        activities = self.env["mail.activity"]
+        for principal in principals:
+            summary, note = self.with_context(lang=principal.lang)._hocba_alert_texts(kind, info)
+            activities |= self.activity_schedule(
+                activity_type_id=activity_type.id, user_id=principal.id,
+                date_deadline=data["today"], summary=summary, note=note)
+        return activities
+
+    def _hocba_alert_texts(self, kind, info):
+        """``(summary, note)`` of the alert, in the language of the context."""
+        Progress = self.env["hocba.progress"]
+        forecast = info["forecasts"][kind]
+        summary = _("%(name)s may miss the deadline: %(deadline)s, %(date)s", name=self.name,
+                    deadline=Progress._hocba_deadline_label(kind),
+                    date=Progress._hocba_date(forecast.deadline))
+        waiting = ", ".join(info["waiting_for"].mapped("name")) or _("nobody named")
+        note = Markup("<p>%s</p><p>%s</p>") % (Progress._hocba_forecast_text(forecast),
+                                                _("Waiting for: %(people)s", people=waiting))
+        if info["overdue"]:
+            late = ", ".join(Progress._hocba_late_people(info["overdue"]))
+            note += Markup("<p>%s</p>") % _("Late at data entry: %(people)s", people=late)
+        return summary, note

@@ -1,9 +1,20 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from ..groups import CLERK, HOMEROOM_TEACHER, IT_OFFICER, USER, VICE_PRINCIPAL, any_of
+from ..lib.population.reconcile import FIELDS as IDENTITY_FIELDS
 from ..lib.rules import personal_id as pid
 
-PERSONAL_ID_GROUPS = "hocba_digital.group_hocba_vice_principal,hocba_digital.group_hocba_it_officer"
+PERSONAL_ID_GROUPS = any_of(VICE_PRINCIPAL, IT_OFFICER)
+RECONCILE_STATES = [("unchecked", "Unchecked"), ("matched", "Matched"),
+                    ("mismatched", "Mismatched"), ("not_found", "Not found")]
+RECONCILE_FIELDS = ("reconcile_state", "reconcile_date", "reconcile_diff")
+TARGET_RATE = 0.98  # the school's plan: over 98% of pupils verified against the population database
+ENROLLED = ("studying", "transferred_in")
+
+
+def _id(record_or_id):
+    return record_or_id.id if isinstance(record_or_id, models.BaseModel) else int(record_or_id)
 
 
 class SchoolStudent(models.Model):
@@ -145,6 +156,12 @@ class SchoolStudent(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                if vals.get("reconcile_state", "unchecked") != "unchecked" or any(
+                        vals.get(f) for f in RECONCILE_FIELDS[1:]):
+                    raise AccessError(_("The reconciliation status of a pupil is set by "
+                                        "reconciliation rounds only."))
         for vals in vals_list:
             if "personal_id" in vals:
                 vals["personal_id"] = pid.normalize(vals["personal_id"])
@@ -154,8 +171,12 @@ class SchoolStudent(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if not self.env.su and set(vals) & set(RECONCILE_FIELDS):
+            raise AccessError(_("The reconciliation status of a pupil is set by "
+                                "reconciliation rounds only."))
+        unproven = self._hocba_identity_changed(vals)
         if ("class_id" in vals and not self.env.su
-                and not self.env.user.has_group("hocba_digital.group_hocba_vice_principal")):
+                and not self.env.user.has_group(VICE_PRINCIPAL)):
             raise AccessError(_(
                 "Only the vice principal or the principal can move a pupil to another class."))
         if "personal_id" in vals:
@@ -163,7 +184,11 @@ class SchoolStudent(models.Model):
             self._hocba_check_personal_ids_free(
                 [(student.name, vals["personal_id"],
                   vals.get("company_id") or student.company_id.id) for student in self])
-        return super().write(vals)
+        result = super().write(vals)
+        if unproven:
+            # what was checked is no longer what is recorded
+            unproven.sudo().write({"reconcile_state": "unchecked", "reconcile_diff": False})
+        return result
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_with_transcripts(self):
@@ -180,8 +205,8 @@ class SchoolStudent(models.Model):
         user = self.env.user
         return bool(
             user._is_superuser()
-            or user.has_group("hocba_digital.group_hocba_vice_principal")
-            or user.has_group("hocba_digital.group_hocba_it_officer")
+            or user.has_group(VICE_PRINCIPAL)
+            or user.has_group(IT_OFFICER)
             or (self.class_id and self.class_id.sudo().homeroom_user_id == user)
             or user.partner_id in self.sudo().guardian_ids
         )
@@ -255,8 +280,8 @@ class SchoolStudent(models.Model):
         self.ensure_one()
         user = self.env.user
         if not (self.homeroom_user_id == user
-                or user.has_group("hocba_digital.group_hocba_clerk")
-                or user.has_group("hocba_digital.group_hocba_vice_principal")):
+                or user.has_group(CLERK)
+                or user.has_group(VICE_PRINCIPAL)):
             raise AccessError(_("Only the homeroom teacher of %(name)s, the clerk or the school "
                                 "management can invite the guardians.", name=self.name))
         guardians = self.sudo().guardian_ids
@@ -270,3 +295,95 @@ class SchoolStudent(models.Model):
             "type": "ir.actions.act_window", "res_model": "portal.wizard", "res_id": wizard.id,
             "view_mode": "form", "target": "new", "name": _("Invite guardians to the portal"),
         }
+
+    # ----------------------------------------------------------------------
+    # The signed transcripts a pupil brought from earlier schools.
+    # ----------------------------------------------------------------------
+
+    transfer_document_ids = fields.One2many(
+        "hocba.transfer.document", "student_id", string="Transcripts from earlier schools",
+        readonly=True)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_registered(self):
+        students_sudo = self.sudo()
+        registered = students_sudo.filtered("transfer_document_ids") or students_sudo.env[
+            "hocba.issue.log"].search([("student_id", "in", self.ids)], limit=1).student_id
+        if registered:
+            raise UserError(_(
+                "%(name)s has documents from other schools or entries in the register of copies "
+                "and transfers, which must be kept: archive the pupil instead.",
+                name=registered[0].name))
+
+    # ----------------------------------------------------------------------
+    # Reconciliation of the pupil's identity with the population database.
+    # ``reconcile_state`` is written only by a reconciliation round
+    # (``hocba.reconciliation``); changing the name, birth date, sex or personal ID of a
+    # checked pupil sets it back to unchecked, since what was checked is no longer what
+    # is recorded.
+    # ----------------------------------------------------------------------
+
+    reconcile_state = fields.Selection(
+        RECONCILE_STATES, string="Reconciliation", default="unchecked", required=True,
+        readonly=True, tracking=True, copy=False, index=True,
+        help="Outcome of the last check of the name, birth date, sex and personal ID against "
+             "the national population database (CSDLQG về dân cư).")
+    reconcile_date = fields.Datetime(string="Reconciled on", readonly=True, copy=False)
+    reconcile_diff = fields.Text(
+        string="Differences found", readonly=True, copy=False,
+        help="What the population database holds differently, from the last reconciliation.")
+    reconcile_line_ids = fields.One2many(
+        "hocba.reconciliation.line", "student_id", string="Reconciliation history",
+        groups=any_of(HOMEROOM_TEACHER, CLERK, IT_OFFICER))
+
+    def _hocba_identity_changed(self, vals):
+        """The checked pupils among ``self`` whose identity ``vals`` change."""
+        if not set(vals) & set(IDENTITY_FIELDS):
+            return self.browse()
+        checked_sudo = self.sudo().filtered(lambda s: s.reconcile_state != "unchecked")
+        new = {}
+        if "name" in vals:
+            new["name"] = " ".join((vals["name"] or "").split())
+        if "birth_date" in vals:
+            new["birth_date"] = fields.Date.to_date(vals["birth_date"])
+        if "sex" in vals:
+            new["sex"] = vals["sex"]
+        if "personal_id" in vals:
+            new["personal_id"] = pid.normalize(vals["personal_id"])
+        changed = checked_sudo.filtered(lambda s: any(
+            (" ".join((s.name or "").split()) if f == "name" else s[f] or None) != (value or None)
+            for f, value in new.items()))
+        return changed.with_env(self.env)
+
+    @api.model
+    def _hocba_reconciliation_stats(self, company, year=None):
+        """The school's reconciliation figures, for the steering dashboard.
+
+        Counts the active pupils of ``company`` (a res.company or its id) who
+        study there (studying or transferred in), of ``year`` (school.year or id)
+        when given.  Returns ``{"total", "matched", "mismatched", "not_found",
+        "unchecked", "rate", "target"}``; ``rate`` is matched / total (0.0 for
+        no pupil), ``target`` 0.98.  Any staff member of the school may ask:
+        the figures are school-wide, whatever pupils the caller can open.
+        """
+        company = self.env["res.company"].browse(_id(company))
+        user = self.env.user
+        if not self.env.su and (company not in user.company_ids
+                                or not user.has_group(USER)):
+            raise AccessError(_("Only the staff of %(school)s see its reconciliation figures.",
+                                school=company.sudo().name))
+        domain = [("company_id", "=", company.id), ("status", "in", ENROLLED)]
+        if year:
+            domain.append(("year_id", "=", _id(year)))
+        students_sudo = self.sudo().with_context(active_test=True)
+        counts = dict.fromkeys([state for state, _label in RECONCILE_STATES], 0)
+        counts.update(students_sudo._read_group(domain, ["reconcile_state"], ["__count"]))
+        total = sum(counts.values())
+        return dict(counts, total=total, rate=counts["matched"] / total if total else 0.0,
+                    target=TARGET_RATE)
+
+    def _hocba_reconcile_ref(self):
+        """The pupil code sent to the population database and found again in its answer."""
+        self.ensure_one()
+        student_sudo = self.sudo()
+        return (student_sudo.moet_code or student_sudo.school_code or "HS-%d" % self.id).strip()

@@ -1,6 +1,12 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..lib.rules import catalogue
+
+# the codes and their order are the rules' (lib), the words the model's (translated)
+KIND_LABELS = {"subject": "Subject", "activity": "Educational activity"}
+KIND_SELECTION = [(code, KIND_LABELS[code]) for code in catalogue.SUBJECT_KINDS]
+
 
 class SchoolSubject(models.Model):
     """A subject or educational activity of the Circular 27 catalogue.
@@ -21,8 +27,7 @@ class SchoolSubject(models.Model):
     code = fields.Char(required=True, help="Short code used in imports, exports and the XML.")
     sequence = fields.Integer(default=10, help="Row order in the transcript.")
     kind = fields.Selection(
-        [("subject", "Subject"), ("activity", "Educational activity")],
-        default="subject", required=True,
+        KIND_SELECTION, default="subject", required=True,
     )
     grade_line_ids = fields.One2many(
         "school.subject.grade", "subject_id", string="Grades", copy=True)

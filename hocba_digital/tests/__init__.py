@@ -41,3 +41,4 @@ from . import test_exchange_lib
 from . import test_exchange_sync
 from . import test_exchange_concurrency
 from . import test_exchange_demo
+from . import test_selections

@@ -20,7 +20,7 @@ from odoo.tests import HttpCase, tagged
 from ..lib.signing import pades
 from ..lib.documents import transcript_layout
 from ..lib.documents import xml_profile as xp
-from ..models.report_transcript_document import qr_code, qr_png
+from ..report.report_transcript_document import qr_code, qr_png
 from .lib_tools import text_in_boxes
 from .test_xml_profile import grade4_transcript
 

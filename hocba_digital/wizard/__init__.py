@@ -1,3 +1,4 @@
+from . import hocba_company_settings
 from . import hocba_review_wizard
 from . import hocba_result_import_wizard
 from . import hocba_correction_wizard
@@ -9,3 +10,5 @@ from . import hocba_transfer_import_wizard
 from . import hocba_reconciliation_wizard
 from . import hocba_reconciliation_settings
 from . import hocba_exchange_settings
+from . import hocba_certificate_coverage_line
+from . import hocba_certificate_forecast

@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
 from ..lib.exchange import client as exchange_client
 
@@ -11,7 +11,6 @@ FIELDS = {
     "client_key_pem": "hocba_exchange_client_key_pem",
     "ca_pem": "hocba_exchange_ca_pem",
 }
-IT_OFFICER = "hocba_digital.group_hocba_it_officer"
 
 
 class HocbaExchangeSettings(models.TransientModel):
@@ -19,10 +18,10 @@ class HocbaExchangeSettings(models.TransientModel):
     kept by the IT officer without giving them the rest of the company record."""
 
     _name = "hocba.exchange.settings"
+    _inherit = ["hocba.company.settings"]
     _description = "Transcript store settings"
+    _hocba_company_fields = FIELDS
 
-    company_id = fields.Many2one("res.company", default=lambda self: self.env.company,
-                                 required=True, readonly=True)
     url = fields.Char(string="Transcript store URL")
     token = fields.Char(string="Token")
     client_cert_pem = fields.Text(string="TLS client certificate (PEM)")
@@ -30,17 +29,8 @@ class HocbaExchangeSettings(models.TransientModel):
     ca_pem = fields.Text(string="Store's CA (PEM)")
     has_trusted_roots = fields.Boolean(compute="_compute_has_trusted_roots")
 
-    def _check_it_officer(self):
-        if not self.env.user.has_group(IT_OFFICER):
-            raise AccessError(_("Only the IT officer changes the transcript store settings."))
-
-    @api.model
-    def default_get(self, fields_list):
-        self._check_it_officer()
-        values = super().default_get(fields_list)
-        company_sudo = self.env.company.sudo()
-        values.update({name: company_sudo[field] for name, field in FIELDS.items()})
-        return values
+    def _hocba_refusal(self):
+        return _("Only the IT officer changes the transcript store settings.")
 
     @api.depends("company_id")
     def _compute_has_trusted_roots(self):
@@ -49,17 +39,16 @@ class HocbaExchangeSettings(models.TransientModel):
 
     def action_save(self):
         self.ensure_one()
-        self._check_it_officer()
+        self._hocba_check_it_officer()
         if bool(self.client_cert_pem) != bool(self.client_key_pem):
             raise UserError(_("A TLS client certificate needs its key, and a key its certificate."))
-        self.company_id.sudo().write({field: self[name] or False for name, field in FIELDS.items()})
-        return {"type": "ir.actions.act_window_close"}
+        return self._hocba_save({field: self[name] or False for name, field in FIELDS.items()})
 
     def action_test(self):
         """Ask the store about a key nobody uses: "nothing under this key" means
         it answered and accepted our credentials."""
         self.ensure_one()
-        self._check_it_officer()
+        self._hocba_check_it_officer()
         if not self.url:
             raise UserError(_("Set the transcript store URL first."))
         try:

@@ -1,9 +1,7 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo import _, fields, models
+from odoo.exceptions import UserError
 
 from ..lib.population import client as pc
-
-IT_OFFICER = "hocba_digital.group_hocba_it_officer"
 
 
 class HocbaReconciliationSettings(models.TransientModel):
@@ -12,35 +10,27 @@ class HocbaReconciliationSettings(models.TransientModel):
     token is never shown again: leave it empty to keep the one saved."""
 
     _name = "hocba.reconciliation.settings"
+    _inherit = ["hocba.company.settings"]
     _description = "Population database service settings"
+    _hocba_company_fields = {"url": "hocba_population_url"}
 
-    company_id = fields.Many2one("res.company", default=lambda self: self.env.company,
-                                 required=True, readonly=True)
     url = fields.Char(string="Service URL")
     token = fields.Char(string="New access token")
     has_token = fields.Boolean(string="A token is saved", readonly=True)
 
-    @api.model
-    def default_get(self, fields_list):
-        values = super().default_get(fields_list)
-        self._hocba_check_it_officer()
-        company_sudo = self.env.company.sudo()
-        values.update(url=company_sudo.hocba_population_url,
-                      has_token=bool(company_sudo.hocba_population_token))
-        return values
+    def _hocba_refusal(self):
+        return _("Only the IT officer sets up the population database service.")
 
-    def _hocba_check_it_officer(self):
-        if not self.env.user.has_group(IT_OFFICER):
-            raise AccessError(_("Only the IT officer sets up the population database service."))
+    def _hocba_read_company(self, company_sudo):
+        # the token is never read back: only whether one is saved
+        return dict(super()._hocba_read_company(company_sudo),
+                    has_token=bool(company_sudo.hocba_population_token))
 
     def action_save(self):
-        self.ensure_one()
-        self._hocba_check_it_officer()
         vals = {"hocba_population_url": (self.url or "").strip() or False}
         if self.token:
             vals["hocba_population_token"] = self.token.strip()
-        self.company_id.sudo().write(vals)
-        return {"type": "ir.actions.act_window_close"}
+        return self._hocba_save(vals)
 
     def action_test(self):
         """Save, then ask the service for its status."""

@@ -6,7 +6,7 @@ from odoo.exceptions import UserError
 from ..lib.population import client as pc
 from ..lib.population import reconcile as pr
 from ..lib.workbooks.results import XLSX_MIMETYPE
-from ..models.school_student_reconcile import ENROLLED
+from ..models.school_student import ENROLLED
 
 ONLINE_TIMEOUT = 30.0
 

@@ -71,13 +71,13 @@ class HocbaTransferImportWizard(models.TransientModel):
         if not self.student_id:
             raise UserError(_("Choose the pupil the package is for."))
         data = base64.b64decode(self.file or b"")
-        verifier = self.env["hocba.verification.wizard"].with_company(self.student_id.company_id)
+        verifier = self.env["hocba.verification.service"].with_company(self.student_id.company_id)
         # compared with the signed XML's, never shown: the clerk does not read it
         student_sudo = self.student_id.sudo()
         expected = {"full_name": student_sudo.name, "personal_id": student_sudo.personal_id,
                     "birth_date": student_sudo.birth_date.isoformat()
                     if student_sudo.birth_date else None}
-        report = transfer_package.inspect(data, verifier._hocba_verify, expected)
+        report = transfer_package.inspect(data, verifier.verify, expected)
         hashes = [d["actual_sha256"] for d in report["documents"] if d["actual_sha256"]]
         if hashes and self.env["hocba.transfer.document"].search_count(
                 [("student_id", "=", self.student_id.id), ("sha256", "in", hashes)]):

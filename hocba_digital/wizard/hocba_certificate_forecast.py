@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 
 from ..lib.rules import certificate_costs
-from .hocba_certificate_provider import CERT_TYPE_SELECTION, PROVIDER_SELECTION
+from ..models.hocba_certificate import CERT_TYPE_SELECTION, PROVIDER_SELECTION
 
 
 class HocbaCertificateForecast(models.TransientModel):
