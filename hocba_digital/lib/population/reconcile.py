@@ -22,7 +22,8 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from ..rules import personal_id as pid
-from ..workbooks.results import cell_text, header_key, parse_date
+from ..workbooks.results import cell_text, header_key
+from ..workbooks.results import parse_date as _parse_cell_date
 
 MATCHED, MISMATCHED, NOT_FOUND = "matched", "mismatched", "not_found"
 FIELDS = ("name", "birth_date", "sex", "personal_id")  # compared, in this order
@@ -167,7 +168,7 @@ def compare(ours, found):
 def parse_date(value):
     """A date from a date cell or text in dd/mm/yyyy (also with - or .) or yyyy-mm-dd;
     ValueError otherwise (a bare number too: nothing says it is a date)."""
-    return parse_date(value)
+    return _parse_cell_date(value)
 
 
 def parse_sex(value):
