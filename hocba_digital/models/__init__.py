@@ -14,7 +14,6 @@ from . import hocba_subject_result
 from . import hocba_trait_assessment
 from . import hocba_transcript
 from . import hocba_entry_sheet
-from . import hocba_demo_loader
 from . import report_transcript_document
 from . import hocba_certificate
 from . import hocba_signature
@@ -22,7 +21,6 @@ from . import hocba_version
 from . import hocba_xml_mapping
 from . import hocba_transcript_signing
 from . import hocba_signing_service
-from . import hocba_demo_pki
 from . import school_class_signing
 from . import hocba_access_log
 from . import hocba_certificate_provider
@@ -33,7 +31,6 @@ from . import hocba_certificate_document
 from . import hocba_budget_line
 from . import hocba_certificate_cost
 from . import hocba_certificate_forecast
-from . import hocba_demo_certificate_cost
 from . import hocba_issue_log
 from . import hocba_transfer_document
 from . import school_student_transfer
@@ -41,13 +38,11 @@ from . import school_student_reconcile
 from . import res_company_population
 from . import hocba_reconciliation
 from . import hocba_reconciliation_line
-from . import hocba_demo_population
 from . import res_company_exchange
 from . import hocba_exchange
 from . import hocba_exchange_service
 from . import hocba_version_exchange
 from . import school_year_exchange
-from . import hocba_demo_exchange
 from . import hocba_progress
 from . import hocba_progress_data
 from . import hocba_progress_dashboard
@@ -55,4 +50,3 @@ from . import school_class_progress
 from . import school_year_progress
 from . import report_hocba_progress
 from . import ir_actions_report
-from . import hocba_demo_progress

@@ -6,7 +6,8 @@ from werkzeug.exceptions import NotFound
 from odoo import http
 from odoo.http import request
 
-from ..lib.exchange import package as exchange_package
+from odoo.addons.hocba_digital.lib.exchange import package as exchange_package
+
 from ..models.hocba_demo_exchange import ROUTE
 
 
