@@ -6,11 +6,11 @@
 # starts a private throwaway cluster in $(HOCBA_PG_DIR).
 #
 #   make deps        install requirements.txt into the Python that runs Odoo
-#   make run         create database hocba_demo (demo data, Vietnamese) once, then serve it
-#                    on http://127.0.0.1:8069
+#   make run         create database hocba_demo (hocba_digital + hocba_digital_demo, Vietnamese)
+#                    once, then serve it on http://127.0.0.1:8069
 #   make test        three runs on fresh databases + Odoo's own base/mail/portal tests,
 #                    summarised as "odoo: N passed, M failed" (exit status 0 = green)
-#   make test-addon  only the addon's tests with demo data (fast loop)
+#   make test-addon  only the addons' tests with demo data (fast loop)
 #   make test-core   only Odoo's own base/mail/portal tests with our library pins
 #   make lint        pylint-odoo (OCA's mandatory checks), OCA's XML/.po checks, ruff check and
 #                    ruff format --check, from requirements-dev.txt in .venv-lint/ (exit 0 = clean)
@@ -25,6 +25,8 @@ SHELL := /bin/bash
 comma := ,
 
 ADDON        ?= hocba_digital
+# the hidden addon holding the demo school and its fake services (make run, test with demo)
+DEMO_ADDON   ?= hocba_digital_demo
 DEMO_DB      ?= hocba_demo
 TEST_DB_DEMO ?= hocba_test_demo
 TEST_DB_NODEMO ?= hocba_test_nodemo
@@ -92,7 +94,7 @@ CORE_TEST_TAGS = $(CORE_TAGS)$(if $(CORE_EXCLUDES),$(comma)$(CORE_EXCLUDES))
 TEST_LOGS = '$(LOG_DIR)/$(TEST_DB_DEMO).log' '$(LOG_DIR)/$(TEST_DB_NODEMO).log' '$(LOG_DIR)/$(TEST_DB_CORE).log'
 
 # stdlib-only helper scripts run with Odoo's Python (a python3 on PATH is not assumed)
-SUMMARY = '$(ODOO_PYTHON)' tools/odoo-test-summary --no-skips odoo.addons.$(ADDON)
+SUMMARY = '$(ODOO_PYTHON)' tools/odoo-test-summary --no-skips odoo.addons.$(ADDON) --no-skips odoo.addons.$(DEMO_ADDON)
 
 # $(call drop_db,NAME): drop a database (if it exists) and its filestore
 define drop_db
@@ -150,16 +152,17 @@ check-psql:
 	@[ -n '$(PSQL)' ] || { echo "hocba_digital: psql not found: install postgresql-client or set PSQL=" >&2; exit 2; }
 
 run: deps pg check-psql
-	@installed=$$($(PSQL_BASE) -d '$(DEMO_DB)' -c "SELECT 1 FROM ir_module_module WHERE name = '$(ADDON)' AND state = 'installed'" 2>/dev/null); \
+	@installed=$$($(PSQL_BASE) -d '$(DEMO_DB)' -c "SELECT 1 FROM ir_module_module WHERE name = '$(DEMO_ADDON)' AND state = 'installed'" 2>/dev/null); \
 	if [ "$$installed" != 1 ]; then \
-		echo "run: initialising database $(DEMO_DB) with $(ADDON) and demo data"; \
-		$(ODOO) $(ODOO_ARGS) -d $(DEMO_DB) -i $(ADDON) --stop-after-init --load-language=$(LANG_DEMO) </dev/null || exit $$?; \
+		echo "run: initialising database $(DEMO_DB) with $(ADDON) and $(DEMO_ADDON) (demo data)"; \
+		$(ODOO) $(ODOO_ARGS) -d $(DEMO_DB) -i $(ADDON),$(DEMO_ADDON) --stop-after-init --load-language=$(LANG_DEMO) </dev/null || exit $$?; \
 	fi
 	$(ODOO) $(ODOO_ARGS) -d $(DEMO_DB) --http-interface 127.0.0.1 --http-port $(HTTP_PORT) --db-filter '^$(DEMO_DB)$$'
 
-# Odoo 18.0 loads demo data on -i unless --without-demo is given.
+# Odoo 18.0 loads demo data on -i unless --without-demo is given.  With demo
+# data: both addons, both tested; without: hocba_digital alone.
 _run-demo:
-	$(call odoo_test_run,$(TEST_DB_DEMO),$(ADDON),/$(ADDON),,8269)
+	$(call odoo_test_run,$(TEST_DB_DEMO),$(ADDON)$(comma)$(DEMO_ADDON),/$(ADDON)$(comma)/$(DEMO_ADDON),,8269)
 _run-nodemo:
 	$(call odoo_test_run,$(TEST_DB_NODEMO),$(ADDON),/$(ADDON),--without-demo=all,8369)
 _run-core:

@@ -11,7 +11,7 @@ PIN, P12_PASSWORD = "468213", "bench-p12"
 
 def build_school(env, args, rng):
     from odoo import Command
-    from odoo.addons.hocba_digital.lib.demo import demo_school as ds
+    from odoo.addons.hocba_digital_demo.lib import demo_school as ds
     from odoo.addons.hocba_digital.lib.rules import personal_id as pid
     from odoo.addons.hocba_digital.lib.rules import school_calendar
     env = env(context=dict(env.context, tracking_disable=True, mail_create_nolog=True,
@@ -95,7 +95,7 @@ def build_school(env, args, rng):
 def fill_and_submit(env, classes, users, rng):
     """Every sheet filled by its teacher (one write per distinct mark) and submitted."""
     from odoo.addons.hocba_digital.lib.rules import catalogue
-    from odoo.addons.hocba_digital.lib.demo import demo_school as ds
+    from odoo.addons.hocba_digital_demo.lib import demo_school as ds
     for school_class in classes:
         for sheet in school_class.sheet_ids:
             teacher = sheet.user_id

@@ -79,8 +79,4 @@
             "hocba_digital/static/tests/tours/*.js",
         ],
     },
-    "demo": [
-        "demo/hocba_demo.xml",
-        "demo/hocba_certificate_cost_demo.xml",
-    ],
 }

@@ -8,7 +8,6 @@ UPDATE res_company
 UPDATE res_company
    SET hocba_population_url = NULL,
        hocba_population_token = NULL;
-DELETE FROM ir_config_parameter WHERE key = 'hocba_digital.demo_exchange_token';
 UPDATE ir_cron
    SET active = false
  WHERE id IN (SELECT res_id FROM ir_model_data

@@ -1,12 +1,6 @@
-from urllib.parse import urlsplit, urlunsplit
-
 from odoo import api, fields, models
-from odoo.tools import config
 
 from ..groups import IT_OFFICER
-
-# the demo transcript store and population database (hocba.demo.exchange/population)
-DEMO_ROUTES = ("/hocba/demo-exchange/", "/hocba/demo-population/")
 
 
 class ResCompany(models.Model):
@@ -40,18 +34,10 @@ class ResCompany(models.Model):
 
     @api.model
     def _hocba_reachable_url(self, url):
-        """``url`` as this process reaches it.  The demo services are routes of this
-        very server: the address the demo database was installed under (its
-        ``web.base.url``) need not be the port it is served on now."""
-        parts = urlsplit(url or "")
-        if parts.hostname not in ("localhost", "127.0.0.1") \
-                or not parts.path.startswith(DEMO_ROUTES):
-            return url
-        interface = config["http_interface"] or "127.0.0.1"
-        if interface in ("0.0.0.0", "::"):
-            interface = "127.0.0.1"
-        return urlunsplit(("http", "%s:%s" % (interface, config["http_port"]), parts.path,
-                           parts.query, ""))
+        """``url`` as this process reaches it: as it is.  A hook for services
+        served by this very server (the demo addon's store and population
+        database), whose recorded address may name another port."""
+        return url
 
     # ----------------------------------------------------------------------
     # Where and how the school sends its packages (docs/exchange.md): the credentials

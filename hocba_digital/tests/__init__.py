@@ -3,6 +3,7 @@ from . import test_lib_architecture
 from . import test_school_core
 from . import test_access_matrix
 from . import test_install
+from . import test_without_demo_addon
 from . import test_translation
 from . import test_assessment_rules
 from . import test_assessment_flow
@@ -19,7 +20,6 @@ from . import test_transcript_document
 from . import test_signing_chain
 from . import test_verification
 from . import test_signing_services
-from . import test_demo_pki
 from . import test_xades_timestamp
 from . import test_signing_tours
 from . import test_signing_backends
@@ -33,12 +33,10 @@ from . import test_revocation_client
 from . import test_population_reconcile
 from . import test_population_client
 from . import test_reconciliation
-from . import test_demo_population
 from . import test_progress_rules
 from . import test_progress
 from . import test_progress_tours
 from . import test_exchange_lib
 from . import test_exchange_sync
 from . import test_exchange_concurrency
-from . import test_exchange_demo
 from . import test_selections

@@ -349,8 +349,6 @@ class TestExchangeSync(SigningCase):
         self.assertIn("hocba_exchange_token", self.company.with_user(it_officer).fields_get())
 
     def test_neutralize_blanks_credentials_and_stops_the_job(self):
-        self.env["ir.config_parameter"].sudo().set_param(
-            "hocba_digital.demo_exchange_token", "demo-token")
         self.company.sudo().write({"hocba_population_url": "https://dancu.example.vn/api",
                                    "hocba_population_token": "secret"})
         self.env.flush_all()
@@ -363,6 +361,4 @@ class TestExchangeSync(SigningCase):
                          or company.hocba_exchange_client_key_pem)
         self.assertFalse(company.hocba_population_url or company.hocba_population_token)
         self.assertFalse(self.env.ref("hocba_digital.ir_cron_hocba_exchange_send").active)
-        self.assertFalse(self.env["ir.config_parameter"].sudo().get_param(
-            "hocba_digital.demo_exchange_token"))
         self.assertEqual(self.send()["handled"], 0)

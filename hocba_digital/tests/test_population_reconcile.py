@@ -8,7 +8,6 @@ import openpyxl
 from odoo.tests import BaseCase, tagged
 
 from ..lib.rules import personal_id as pid
-from ..lib.demo import population_demo
 from ..lib.population import reconcile as pr
 
 D = datetime.date
@@ -73,25 +72,6 @@ class TestCompare(BaseCase):
         for bad in ("31317004521", "03131700452X", "0313170045211", 1.5):
             with self.subTest(bad=bad), self.assertRaises(ValueError):
                 pr.parse_personal_id(bad)
-
-    def test_demo_population_differs_in_a_few_known_ways(self):
-        pupils = [{"ref": "R%d" % i, "class_name": "1A" if i < 10 else "2A",
-                   "name": "Lê Thị Hòa %d" % i if i % 2 else "Lê Văn Nam",
-                   "birth_date": D(2018, 1, 1) + datetime.timedelta(i), "sex": pid.MALE,
-                   "personal_id": None if i == 3 else pid.make("031", pid.MALE, 2018, i),
-                   "birth_place": "Hải Phòng"} for i in range(40)]
-        citizens = population_demo.citizens_for(pupils, first_class="1A")
-        self.assertEqual(len(citizens), 40 - population_demo.NOT_FOUND)
-        by_name = {(pr.name_key(c.name), c.birth_date): c for c in citizens}
-        outcomes = [pr.compare(pr.Identity(p["name"], p["birth_date"], p["sex"],
-                                           p["personal_id"]),
-                               by_name.get((pr.name_key(p["name"]), p["birth_date"])))
-                    for p in pupils]
-        self.assertTrue(any(c.name.startswith("LÊ THỊ HOÀ") for c in citizens))
-        self.assertEqual(outcomes[3].fields, ("personal_id",))
-        self.assertEqual(population_demo.other_tone("Anh"), "Ánh")
-        self.assertEqual(population_demo.other_tone("Hưng"), "Hứng")
-        self.assertEqual(population_demo.other_tone("Hòa"), "Hoa")
 
 
 @tagged("post_install", "-at_install")

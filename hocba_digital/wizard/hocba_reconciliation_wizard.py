@@ -44,8 +44,6 @@ class HocbaReconciliationWizard(models.TransientModel):
                          help="The population database's answer (.xlsx or .csv).")
     filename = fields.Char()
     pupil_count = fields.Integer(compute="_compute_pupil_count", string="Pupils")
-    demo_available = fields.Boolean(string="Demo population database available",
-                                    compute="_compute_demo_available")
 
     @api.model
     def _default_year(self):
@@ -57,12 +55,6 @@ class HocbaReconciliationWizard(models.TransientModel):
     def _compute_pupil_count(self):
         for wizard in self:
             wizard.pupil_count = len(wizard._hocba_pupils())
-
-    @api.depends()
-    def _compute_demo_available(self):
-        available = self.env["hocba.demo.population"]._hocba_registry() is not None
-        for wizard in self:
-            wizard.demo_available = available
 
     # ---- Actions ----
 
@@ -125,14 +117,6 @@ class HocbaReconciliationWizard(models.TransientModel):
         results = [(pupil, identity, found[ref], pr.compare(identity, found[ref]))
                    for ref, (pupil, identity) in sent.items()]
         return self._hocba_open(Round._hocba_record(results, "online", year=self.year_id))
-
-    def action_download_demo_answer(self):
-        """Demo database only: the answer the demo population database gives
-        for the pupils chosen, as a file to import."""
-        self.ensure_one()
-        self.env["hocba.reconciliation"]._hocba_check_reconciler()
-        data = self.env["hocba.demo.population"]._hocba_answer_file(self._hocba_pupils())
-        return self._hocba_download("KetQuaDoiSoat_demo.xlsx", data)
 
     # ---- Helpers ----
 

@@ -3,18 +3,16 @@ No Odoo import here.
 
 ``Receiver(store, token)`` answers ``submit(headers, body)`` and
 ``status(headers, key)`` with ``(HTTP status, JSON payload)`` exactly as
-``docs/exchange.md`` says; ``lib/exchange_sandbox.py`` puts it behind a threaded
+``docs/exchange.md`` says; ``sandbox/exchange_sandbox.py`` puts it behind a threaded
 HTTP server on 127.0.0.1 and the demo database behind an Odoo route
-(``controllers/demo_exchange.py``).  What it keeps goes to a store:
+(``hocba_digital_demo/controllers/demo_exchange.py``).  What it keeps goes to a store:
 
 * :class:`MemoryStore`: in the process (tests, bench);
 * :class:`DirectoryStore`: one JSON record per key and one ZIP per package in a
   directory, with a file lock, so several processes (Odoo's workers) share it.
 
 Which requests fail and how (tests, bench) is a ``faults.FaultPlan``: queued
-faults, a rate, or a request header.  The demo store's route still speaks the
-old dialect: ``FaultPlan`` here (and ``FAULT_HEADER``) keep it working until it
-uses ``faults.FaultPlan`` itself.
+faults, a rate, or a request header.
 """
 import contextlib
 import datetime
@@ -27,8 +25,6 @@ import re
 import threading
 
 from ..exchange import package as ep
-from . import faults
-from .faults import FAULT_HEADER  # noqa: F401 - the demo store's name
 
 KEY_HEADER, SHA_HEADER = "Idempotency-Key", "X-Hocba-Package-SHA256"
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
@@ -137,19 +133,6 @@ class DirectoryStore:
 
     def next_ref(self):
         return "SO-%08d" % (len(os.listdir(os.path.join(self.path, "records"))) + 1)
-
-
-class FaultPlan(faults.FaultPlan):
-    """The demo store's plan (models/hocba_demo_exchange.py, controllers/demo_exchange.py),
-    which calls ``pick(headers)`` and compares the names of before ``faults``
-    ("error500", "drop_after_store").  Transitional: remove it once the demo
-    store uses ``faults.FaultPlan`` and the names of ``faults.FAULTS``."""
-
-    _OLD_NAMES = {faults.ERROR_500: "error500", faults.LOST_ANSWER: "drop_after_store"}
-
-    def pick(self, headers=None, endpoint=None):  # pylint: disable=arguments-renamed
-        kind = super().pick(endpoint, headers)
-        return self._OLD_NAMES.get(kind, kind)
 
 
 class Receiver:

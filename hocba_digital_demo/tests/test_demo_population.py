@@ -6,10 +6,11 @@ import json
 
 from odoo.tests import HttpCase, tagged
 
-from ..lib.population import reconcile as pr
-from ..lib.sandbox.population_sandbox import API
+from odoo.addons.hocba_digital.lib.population import reconcile as pr
+from odoo.addons.hocba_digital.lib.sandbox.population_sandbox import API
+from odoo.addons.hocba_digital.tests.common import HocbaCase
+
 from ..models.hocba_demo_population import PARAM, ROUTE
-from .common import HocbaCase
 
 TOKEN = "DEMO-test-token"
 
@@ -68,7 +69,7 @@ class TestDemoReconciliation(HocbaCase):
 
     def test_demo_round_trip_matches_the_database_kind(self):
         demo_loaded = bool(self.env["ir.module.module"].search(
-            [("name", "=", "hocba_digital")]).demo)
+            [("name", "=", "hocba_digital_demo")]).demo)
         company = self.env.ref("base.main_company")
         Student = self.env["school.student"]
         demo_students = Student.search([("company_id", "=", company.id),
@@ -84,19 +85,19 @@ class TestDemoReconciliation(HocbaCase):
         self.assertEqual(first.user_id.login, "cntt")
         self.assertEqual(set(first.line_ids.class_id.mapped("name")), {"1A", "4A"})
         self.assertTrue(0 < first.count_mismatched + first.count_not_found <= 6)
-        gvcn = self.env.ref("hocba_digital.user_demo_gvcn")
+        gvcn = self.env.ref("hocba_digital_demo.user_demo_gvcn")
         fixes = self.env["mail.activity"].search([
             ("activity_type_id", "=", self.env.ref(
                 "hocba_digital.mail_activity_type_hocba_fix_identity").id),
             ("user_id", "=", gvcn.id)])
         self.assertTrue(fixes, "the demo homeroom teacher of 1A has pupils to fix")
-        year = self.env.ref("hocba_digital.demo_school_year_current")
+        year = self.env.ref("hocba_digital_demo.demo_school_year_current")
         before = Student._hocba_reconciliation_stats(company, year)
         self.assertLess(before["rate"], 0.3)
         self.assertGreater(before["unchecked"], before["total"] / 2)
         self.assertTrue(company.sudo().hocba_population_url.endswith(ROUTE + API))
         # the clerk downloads the demo answer for everybody and imports it
-        clerk = self.env.ref("hocba_digital.user_demo_vanthu")
+        clerk = self.env.ref("hocba_digital_demo.user_demo_vanthu")
         wizard = wizard_model.with_user(clerk).with_context(lang="en_US").create({
             "mode": "import"})
         wizard.year_id = year

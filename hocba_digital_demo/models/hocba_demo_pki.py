@@ -6,13 +6,14 @@ from cryptography.hazmat.primitives import serialization
 
 from odoo import api, models, tools
 
-from ..lib.demo import demo_pki_store
-from ..lib.signing.keys import key_vault
-from ..lib.sandbox import pki_factory
+from odoo.addons.hocba_digital.lib.signing.keys import key_vault
+from odoo.addons.hocba_digital.lib.sandbox import pki_factory
+
+from ..lib import demo_pki_store
 
 _logger = logging.getLogger(__name__)
 
-MODULE = "hocba_digital"
+MODULE = "hocba_digital_demo"
 PARAM = "hocba_digital.demo_pki"
 DEMO_PIN = "246810"  # printed in the README: demo users sign with it
 ROUTE = "/hocba/demo-pki"
@@ -89,7 +90,7 @@ class HocbaDemoPki(models.AbstractModel):
 
     @api.model
     def _hocba_demo_signers(self):
-        groups = self.env.ref(f"{MODULE}.group_hocba_subject_teacher").users
+        groups = self.env.ref(f"hocba_digital.group_hocba_subject_teacher").users
         return groups.filtered(lambda u: u.employee_id and u.company_id == self.env.ref(
             "base.main_company")).sorted("id")
 
@@ -114,11 +115,12 @@ class HocbaDemoPki(models.AbstractModel):
         if not school_class:
             return
         # the signed XML names subjects and traits in Vietnamese: when the
-        # database is made with Vietnamese (`make run`), load the module's terms
+        # database is made with Vietnamese (`make run`), load the addons' terms
         # now, not at the end of the installation (test databases stay English)
         if "vi_VN" in (tools.config.get("load_language") or "").split(","):
             self.env["ir.module.module"].sudo().search(
-                [("name", "=", MODULE)])._update_translations(filter_lang=["vi_VN"])
+                [("name", "in", ("hocba_digital", MODULE))])._update_translations(
+                    filter_lang=["vi_VN"])
         self.env["hocba.demo.loader"]._demo_fill(school_class.sheet_ids)
         transcripts = school_class.transcript_ids
         Service = self.env["hocba.signing.service"]

@@ -3,7 +3,8 @@ from werkzeug.exceptions import NotFound
 from odoo import http
 from odoo.http import request
 
-from ..lib.sandbox import pki_responders
+from odoo.addons.hocba_digital.lib.sandbox import pki_responders
+
 from ..models.hocba_demo_pki import ROUTE
 
 MAX_REQUEST = 64 * 1024

@@ -6,12 +6,13 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.fields import Command
 
-from ..lib.demo import demo_school
-from ..lib.rules import school_calendar
+from odoo.addons.hocba_digital.lib.rules import school_calendar
+
+from ..lib import demo_school
 
 _logger = logging.getLogger(__name__)
 
-MODULE = "hocba_digital"
+MODULE = "hocba_digital_demo"
 TIER_LOGINS = ("hieutruong", "phohieutruong", "totruong", "gvcn", "gvbm", "cntt", "vanthu",
                "ketoan")
 GROUP_XMLIDS = {"Tổ 1": "1", "Tổ 2": "2", "Tổ 3": "3", "Tổ 4-5": "4_5",
@@ -22,7 +23,7 @@ class HocbaDemoLoader(models.AbstractModel):
     """Generates the demo school from ``lib.demo_school`` (called by the demo XML).
 
     The plan is fixed by a seed; only the school year depends on today's date.
-    Records get xml ids (``hocba_digital.demo_*``, noupdate) so that tests and
+    Records get xml ids (``hocba_digital_demo.demo_*``, noupdate) so that tests and
     later upgrades can find them; a second call does nothing.
     """
 
@@ -76,7 +77,7 @@ class HocbaDemoLoader(models.AbstractModel):
             "company_ids": [Command.set(company.ids)],
             # No password: nobody can log in as them until an administrator sets one.
             "groups_id": [Command.set([
-                base_group.id, self.env.ref(f"{MODULE}.group_hocba_{person['tier']}").id])],
+                base_group.id, self.env.ref(f"hocba_digital.group_hocba_{person['tier']}").id])],
         } for person in extra])
         employees = self.env["hr.employee"].create([{
             "name": person["name"], "user_id": user.id, "work_email": person["email"],

@@ -5,12 +5,14 @@ import requests
 
 from odoo.tests import HttpCase, tagged
 
-from ..lib.exchange import client as ec
-from ..lib.exchange import package as ep
-from ..lib.sandbox.exchange_receiver import FAULT_HEADER
+from odoo.addons.hocba_digital.lib.exchange import client as ec
+from odoo.addons.hocba_digital.lib.exchange import package as ep
+from odoo.addons.hocba_digital.lib.sandbox import faults
+from odoo.addons.hocba_digital.lib.sandbox.faults import FAULT_HEADER
+from odoo.addons.hocba_digital.tests.test_exchange_lib import package_data
+
 from ..models.hocba_demo_exchange import DIR_PARAM, FAULT_RATE_PARAM, ROUTE, TOKEN_PARAM
 from ..models.hocba_demo_pki import SIGNED_CLASS
-from .test_exchange_lib import package_data
 
 TOKEN = "demo-store-token"
 
@@ -44,7 +46,7 @@ class TestDemoExchange(HttpCase):
             self.assertEqual(client.submit(package.body, package.sha256, key).http_status, 401)
         answer = requests.post(self.url + "/packages", data=package.body, timeout=10, headers={
             "Authorization": "Bearer " + TOKEN, "Idempotency-Key": key,
-            "Content-Type": ep.MEDIA_TYPE, FAULT_HEADER: "error500"})
+            "Content-Type": ep.MEDIA_TYPE, FAULT_HEADER: faults.ERROR_500})
         self.assertEqual(answer.status_code, 500)
         self.params.set_param(TOKEN_PARAM, False)
         self.assertEqual(self.url_open(ROUTE + "/packages/" + key).status_code, 404)
@@ -52,7 +54,7 @@ class TestDemoExchange(HttpCase):
     def test_demo_school_is_delivered_exactly_once_with_faults(self):
         company = self.env.ref("base.main_company").sudo()
         demo_loaded = bool(self.env["ir.module.module"].search(
-            [("name", "=", "hocba_digital")]).demo)
+            [("name", "=", "hocba_digital_demo")]).demo)
         if not demo_loaded:
             self.assertFalse(self.saved_token)
             self.assertFalse(company.hocba_exchange_url)

@@ -6,7 +6,7 @@ from odoo import api, fields, models
 
 _logger = logging.getLogger(__name__)
 
-MODULE = "hocba_digital"
+MODULE = "hocba_digital_demo"
 # (provider, type) given to the demo teachers' certificates in turn
 TEACHER_PROVIDERS = [("vnpt", "soft"), ("viettel", "soft"), ("vnpt", "remote"), ("fpt", "soft"),
                      ("viettel", "remote"), ("misa", "soft"), ("bkav", "soft")]

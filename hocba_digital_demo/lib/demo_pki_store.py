@@ -5,7 +5,7 @@ import json
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ..sandbox.pki_factory import DemoPKI, Issued
+from odoo.addons.hocba_digital.lib.sandbox.pki_factory import DemoPKI, Issued
 
 _SERVICES = ("root", "intermediate", "seal", "ocsp", "tsa")
 

@@ -9,8 +9,8 @@ import datetime
 import random
 import unicodedata
 
-from ..rules import personal_id as pid
-from ..rules.school_calendar import bounds_for
+from odoo.addons.hocba_digital.lib.rules import personal_id as pid
+from odoo.addons.hocba_digital.lib.rules.school_calendar import bounds_for
 
 SEED = 20201217  # nothing magic: the date of Circular 27/2020
 HOME_PROVINCE = "Hải Phòng"

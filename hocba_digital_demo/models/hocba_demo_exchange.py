@@ -5,7 +5,8 @@ import secrets
 from odoo import api, models
 from odoo.tools import config
 
-from ..lib.sandbox import exchange_receiver
+from odoo.addons.hocba_digital.lib.sandbox import exchange_receiver
+from odoo.addons.hocba_digital.lib.sandbox import faults
 
 _logger = logging.getLogger(__name__)
 
@@ -14,7 +15,7 @@ TOKEN_PARAM = "hocba_digital.demo_exchange_token"
 DIR_PARAM = "hocba_digital.demo_exchange_dir"
 FAULT_RATE_PARAM = "hocba_digital.demo_exchange_fault_rate"
 # what the demo route can do within an Odoo request (no dropped connections)
-DEMO_FAULTS = ("error500", "slow", "duplicate_ack", "drop_after_store")
+DEMO_FAULTS = (faults.ERROR_500, faults.SLOW, faults.DUPLICATE_ACK, faults.LOST_ANSWER)
 
 
 class HocbaDemoExchange(models.AbstractModel):
@@ -42,7 +43,7 @@ class HocbaDemoExchange(models.AbstractModel):
     @api.model
     def _hocba_fault_plan(self):
         rate = float(self.env["ir.config_parameter"].sudo().get_param(FAULT_RATE_PARAM) or 0)
-        return exchange_receiver.FaultPlan(rate, DEMO_FAULTS)
+        return faults.FaultPlan(rate, DEMO_FAULTS, allowed=faults.EXCHANGE)
 
     @api.model
     def _load_demo_exchange(self):

@@ -3,7 +3,8 @@ from werkzeug.exceptions import NotFound
 from odoo import http
 from odoo.http import request
 
-from ..lib.sandbox.population_sandbox import API, MAX_BODY
+from odoo.addons.hocba_digital.lib.sandbox.population_sandbox import API, MAX_BODY
+
 from ..models.hocba_demo_population import ROUTE
 
 

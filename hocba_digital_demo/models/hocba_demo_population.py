@@ -6,14 +6,15 @@ import secrets
 
 from odoo import api, models
 
-from ..lib.demo import population_demo
-from ..lib.population import reconcile as pr
-from ..lib.demo.demo_school import PROVINCE_CODE
-from ..lib.sandbox.population_sandbox import API, PopulationRegistry, citizen_to_json, citizens_from_json
+from odoo.addons.hocba_digital.lib.population import reconcile as pr
+from odoo.addons.hocba_digital.lib.sandbox.population_sandbox import API, PopulationRegistry, citizen_to_json, citizens_from_json
+
+from ..lib import population_demo
+from ..lib.demo_school import PROVINCE_CODE
 
 _logger = logging.getLogger(__name__)
 
-MODULE = "hocba_digital"
+MODULE = "hocba_digital_demo"
 PARAM = "hocba_digital.demo_population"
 TOKEN_PARAM = "hocba_digital.demo_population_token"
 ROUTE = "/hocba/demo-population"

@@ -6,7 +6,9 @@ from werkzeug.exceptions import NotFound
 from odoo import http
 from odoo.http import request
 
-from ..lib.exchange import package as exchange_package
+from odoo.addons.hocba_digital.lib.exchange import package as exchange_package
+from odoo.addons.hocba_digital.lib.sandbox import faults
+
 from ..models.hocba_demo_exchange import ROUTE
 
 
@@ -34,16 +36,16 @@ class HocbaDemoExchangeController(http.Controller):
         if len(body) > exchange_package.MAX_PACKAGE:
             return self._answer(413, {"error": "too_large", "message": "Package too large"})
         fault = request.env["hocba.demo.exchange"].sudo()._hocba_fault_plan().pick(
-            request.httprequest.headers)
-        if fault == "error500":
+            headers=request.httprequest.headers)
+        if fault == faults.ERROR_500:
             return self._answer(500, {"error": "server_error", "message": "Injected failure"})
-        if fault == "slow":
+        if fault == faults.SLOW:
             time.sleep(1)
         status, payload = receiver.submit(request.httprequest.headers, body,
                                           request.httprequest.content_type)
-        if fault == "drop_after_store":  # stored, the answer lost on the way back
+        if fault == faults.LOST_ANSWER:  # stored, the answer lost on the way back
             return self._answer(502, {"error": "bad_gateway", "message": "Injected lost answer"})
-        if fault == "duplicate_ack" and status == 201:
+        if fault == faults.DUPLICATE_ACK and status == 201:
             status, payload = 200, dict(payload, duplicate=True)
         return self._answer(status, payload)
 

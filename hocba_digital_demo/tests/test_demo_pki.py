@@ -6,8 +6,9 @@ from cryptography.x509 import ocsp
 
 from odoo.tests import HttpCase, tagged
 
-from ..lib.signing.keys import key_vault
-from ..lib.sandbox import pki_factory as pf
+from odoo.addons.hocba_digital.lib.signing.keys import key_vault
+from odoo.addons.hocba_digital.lib.sandbox import pki_factory as pf
+
 from ..models.hocba_demo_pki import PARAM, ROUTE
 
 

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 
 _logger = logging.getLogger(__name__)
 
-MODULE = "hocba_digital"
+MODULE = "hocba_digital_demo"
 PARAM = "hocba_digital.demo_progress"
 # the class the demo shows as behind: its homeroom teacher and its English
 # teacher (the demo login gvbm) have not submitted what is already due

@@ -1,0 +1,1 @@
+from . import hocba_reconciliation_wizard
