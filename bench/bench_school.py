@@ -11,9 +11,10 @@ PIN, P12_PASSWORD = "468213", "bench-p12"
 
 def build_school(env, args, rng):
     from odoo import Command
-    from odoo.addons.hocba_digital_demo.lib import demo_school as ds
+
     from odoo.addons.hocba_digital.lib.rules import personal_id as pid
     from odoo.addons.hocba_digital.lib.rules import school_calendar
+    from odoo.addons.hocba_digital_demo.lib import demo_school as ds
     env = env(context=dict(env.context, tracking_disable=True, mail_create_nolog=True,
                            mail_create_nosubscribe=True, mail_notrack=True,
                            no_reset_password=True))
@@ -123,6 +124,7 @@ def fill_and_submit(env, classes, users, rng):
 
 def register_certificates(env, users):
     from cryptography.hazmat.primitives import serialization
+
     from odoo.addons.hocba_digital.lib.sandbox import pki_factory as pf
     signers = {key: user for key, user in users.items() if key not in
                ("phohieutruong", "totruong", "cntt", "vanthu")}

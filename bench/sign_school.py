@@ -195,6 +195,7 @@ def documents(registry, pki):
     subjects are signed: the XML as the subject and homeroom tiers sign it, the HTML the
     homeroom signature renders, a sealed key."""
     from odoo import SUPERUSER_ID, api
+
     from odoo.addons.hocba_digital.lib.documents import xml_profile
     from odoo.addons.hocba_digital.lib.signing.xades import KeySigner
     with registry.cursor() as cr:
@@ -228,16 +229,14 @@ def documents(registry, pki):
 def primitives(docs):
     """The library calls one signature makes, on the same documents, without the ORM."""
     import io
+
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from odoo.addons.hocba_digital.lib.documents import html_pdf
-    from odoo.addons.hocba_digital.lib.signing.keys import key_vault
-    from odoo.addons.hocba_digital.lib.signing import pades
-    from odoo.addons.hocba_digital.lib.signing import pades_verify
-    from odoo.addons.hocba_digital.lib.signing import chain as sc
-    from odoo.addons.hocba_digital.lib.documents import transcript_layout
-    from odoo.addons.hocba_digital.lib.signing import xades
-    from odoo.addons.hocba_digital.lib.documents import xml_profile
+
+    from odoo.addons.hocba_digital.lib.documents import html_pdf, transcript_layout, xml_profile
     from odoo.addons.hocba_digital.lib.documents.xml_profile.hocba_1_0 import NS_1_0
+    from odoo.addons.hocba_digital.lib.signing import chain as sc
+    from odoo.addons.hocba_digital.lib.signing import pades, xades
+    from odoo.addons.hocba_digital.lib.signing.keys import key_vault
     signer, now = docs["signer"], datetime.datetime.now(datetime.timezone.utc)
 
     def sign_xml(base, tier, subject=None, earlier=()):

@@ -36,11 +36,13 @@ def main():
     from odoo.tools import config
     config.parse_config(odoo_args(args))
     logging.getLogger("pyhanko").setLevel(logging.ERROR)
+    import requests
+
     from odoo import SUPERUSER_ID, api
     from odoo.modules.registry import Registry
+
     from odoo.addons.hocba_digital.lib.exchange import package as ep
     from odoo.addons.hocba_digital.lib.sandbox.exchange_sandbox import ExchangeSandbox
-    import requests
     registry = Registry(args.db)
     session = requests.Session()
     headers = {"Authorization": "Bearer " + TOKEN, "Content-Type": ep.MEDIA_TYPE}

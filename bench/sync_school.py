@@ -4,11 +4,11 @@ through the sync cron's real code path, and time the raw primitive (a plain requ
 POST of the same packages to the same sandbox) in the same run.  See README.md."""
 import argparse
 import os
+import random
 import resource
 import statistics
 import subprocess
 import sys
-import random
 import time
 import tracemalloc
 
@@ -123,7 +123,9 @@ def raw_primitives(registry, sandbox, args):
     """Per package ms: a plain requests POST of the package (Session, keep-alive), and
     the library alone (build + check + POST), to the same sandbox under fresh keys."""
     import requests
+
     from odoo import SUPERUSER_ID, api
+
     from odoo.addons.hocba_digital.lib.exchange import package as ep
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
@@ -194,8 +196,9 @@ def main():
     args = parse_args()
     registry, setup = open_database(args)
     from odoo import SUPERUSER_ID, api
-    from odoo.addons.hocba_digital.lib.sandbox.faults import FaultPlan
+
     from odoo.addons.hocba_digital.lib.sandbox.exchange_sandbox import ExchangeSandbox
+    from odoo.addons.hocba_digital.lib.sandbox.faults import FaultPlan
     sandbox = ExchangeSandbox(TOKEN, timeout_delay=args.read_timeout + 1).start()
     try:
         t0 = time.perf_counter()

@@ -10,15 +10,11 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_date
 
-from ..groups import (ACCOUNTANT, CLERK, HOMEROOM_TEACHER, IT_OFFICER, PRINCIPAL, SUBJECT_TEACHER,
-                      any_of)
+from ..groups import ACCOUNTANT, CLERK, HOMEROOM_TEACHER, IT_OFFICER, PRINCIPAL, SUBJECT_TEACHER, any_of
 from ..lib.rules import certificate_costs
-from ..lib.signing import certificate_info
-from ..lib.signing.keys import csc_signer
-from ..lib.signing.keys import key_vault
-from ..lib.signing.keys import pkcs11_signer
-from ..lib.signing import revocation_client
+from ..lib.signing import certificate_info, revocation_client
 from ..lib.signing import chain as signing_chain
+from ..lib.signing.keys import csc_signer, key_vault, pkcs11_signer
 from ..lib.signing.xades import KeySigner
 
 _logger = logging.getLogger(__name__)

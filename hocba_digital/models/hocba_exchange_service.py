@@ -8,9 +8,9 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import html2plaintext, mute_logger
 
+from ..groups import IT_OFFICER
 from ..lib.exchange import client as exchange_client
 from ..lib.exchange import package as exchange_package
-from ..groups import IT_OFFICER
 from .hocba_exchange import DUE_STATES
 
 _logger = logging.getLogger(__name__)
@@ -95,7 +95,9 @@ class HocbaExchangeService(models.AbstractModel):
         its transaction (the cron), not inside a caller's (tests)."""
         self.env.flush_all()
         if auto_commit:
-            self.env.cr.commit()
+            # the package must be on record as sent before the request leaves,
+            # so that a crash after it is never taken for a package never sent
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
     def _hocba_due_count(self, now=None, ids=None):

@@ -7,8 +7,8 @@ from odoo.exceptions import AccessError
 from odoo.fields import Command
 
 from ..groups import CLERK, IT_OFFICER, VICE_PRINCIPAL
-from ..lib.rules import personal_id as pid
 from ..lib.population import reconcile as pr
+from ..lib.rules import personal_id as pid
 from .school_student import TARGET_RATE
 
 RECONCILER_GROUPS = (CLERK, IT_OFFICER,

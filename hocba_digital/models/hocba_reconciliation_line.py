@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 
-from ..lib.rules import personal_id as pid
 from ..lib.population import reconcile as pr
+from ..lib.rules import personal_id as pid
 from .school_student import PERSONAL_ID_GROUPS
 
 OUTCOMES = [(pr.MATCHED, "Matched"), (pr.MISMATCHED, "Mismatched"), (pr.NOT_FOUND, "Not found")]

@@ -4,21 +4,16 @@ import logging
 
 from cryptography import x509
 from lxml import etree
-
 from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..groups import PRINCIPAL
-from ..lib.signing import pades
-from ..lib.signing import pades_verify
-from ..lib.signing import chain as signing_chain
-from ..lib.documents import transcript_layout
-from ..lib.signing import xades
-from ..lib.signing import xades_t
-from ..lib.documents import xml_profile
+from ..lib.documents import transcript_layout, xml_profile
 from ..lib.documents.xml_profile.hocba_1_0 import NS_1_0
+from ..lib.signing import chain as signing_chain
+from ..lib.signing import pades, pades_verify, xades, xades_t
 
 _logger = logging.getLogger(__name__)
 # first key of the advisory locks taken while signing a transcript

@@ -1,8 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..lib.rules import assessment
-from ..lib.rules import catalogue
+from ..lib.rules import assessment, catalogue
 
 # the codes and their order are the rules' (lib), the words the model's (translated)
 SUBJECT_LEVEL_LABELS = {"T": "T - Completed well", "H": "H - Completed",

@@ -1,7 +1,6 @@
 from odoo import api, fields, models
 
-from ..lib.rules import assessment
-from ..lib.rules import catalogue
+from ..lib.rules import assessment, catalogue
 
 # the codes and their order are the rules' (lib), the words the model's (translated)
 TRAIT_LEVEL_LABELS = {"T": "T - Good", "Đ": "Đ - Satisfactory", "C": "C - Needs effort"}

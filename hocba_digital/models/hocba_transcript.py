@@ -2,9 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..groups import CLERK, PRINCIPAL, VICE_PRINCIPAL
-from ..lib.rules import assessment
-from ..lib.rules import catalogue
-from ..lib.rules import quality_check
+from ..lib.rules import assessment, catalogue, quality_check
 from ..lib.signing import chain as signing_chain
 
 # the codes and their order are the rules' (lib), the words the model's (translated)

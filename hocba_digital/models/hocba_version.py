@@ -60,9 +60,10 @@ class HocbaVersion(models.Model):
     ]
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        result = super()._compute_access_url()
         for version in self:
             version.access_url = "/my/hocba/%s" % version.id
+        return result
 
     def _portal_ensure_token(self):
         """An issued version never changes through ``write``: its portal token

@@ -5,9 +5,9 @@ from lxml import etree
 
 from odoo import api, models
 
+from ..lib.documents import xml_profile
 from ..lib.rules import catalogue
 from ..lib.signing import chain as signing_chain
-from ..lib.documents import xml_profile
 
 PRINT_LANG = "vi_VN"
 

@@ -1,7 +1,16 @@
 from odoo import api, fields, models
 
-from ..groups import (ACCOUNTANT, CLERK, HEAD_OF_GROUP, HOMEROOM_TEACHER, IT_OFFICER, PRINCIPAL,
-                      SUBJECT_TEACHER, USER, VICE_PRINCIPAL)
+from ..groups import (
+    ACCOUNTANT,
+    CLERK,
+    HEAD_OF_GROUP,
+    HOMEROOM_TEACHER,
+    IT_OFFICER,
+    PRINCIPAL,
+    SUBJECT_TEACHER,
+    USER,
+    VICE_PRINCIPAL,
+)
 
 # Highest tier first: an employee shows the highest tier their user holds.
 TIER_GROUPS = [

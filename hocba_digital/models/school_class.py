@@ -4,8 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..groups import PRINCIPAL, VICE_PRINCIPAL
-from ..lib.rules import catalogue
-from ..lib.rules import quality_check
+from ..lib.rules import catalogue, quality_check
 from ..lib.signing import chain as signing_chain
 from .school_subject_grade import GRADE_SELECTION
 

@@ -73,20 +73,20 @@ class HocbaProgress(models.Model):
     class_name = fields.Char(string="Class name", readonly=True)
     company_id = fields.Many2one("res.company", string="School", readonly=True)
     year_id = fields.Many2one("school.year", string="School year", readonly=True)
-    grade = fields.Selection(GRADE_SELECTION, string="Grade", readonly=True)
+    grade = fields.Selection(GRADE_SELECTION, readonly=True)
     homeroom_user_id = fields.Many2one("res.users", string="Homeroom teacher", readonly=True)
     review_state = fields.Selection(
         [("open", "Being filled"), ("locked", "Locked for checking"),
          ("approved", "Approved for signing")], string="Review", readonly=True)
-    classes = fields.Integer(string="Classes", readonly=True)
-    pupils = fields.Integer(string="Pupils", readonly=True,
+    classes = fields.Integer(readonly=True)
+    pupils = fields.Integer(readonly=True,
                             help="Pupils of the class who are still at school.")
-    transcripts = fields.Integer(string="Transcripts", readonly=True)
+    transcripts = fields.Integer(readonly=True)
     sheets_total = fields.Integer(string="End-of-year sheets", readonly=True)
     sheets_submitted = fields.Integer(string="End-of-year sheets submitted", readonly=True)
     locked = fields.Integer(string="Checked and locked", readonly=True,
                             help="1 when the class is locked or approved.")
-    approved = fields.Integer(string="Approved", readonly=True,
+    approved = fields.Integer(readonly=True,
                               help="1 when the class is approved for signing.")
     subject_signatures = fields.Integer(string="Subject signatures", readonly=True)
     subject_signatures_required = fields.Integer(string="Subject signatures needed", readonly=True)
@@ -96,9 +96,9 @@ class HocbaProgress(models.Model):
     signed_homeroom = fields.Integer(string="Signed by the homeroom teacher", readonly=True)
     signed_principal = fields.Integer(string="Signed by the principal", readonly=True)
     signed_seal = fields.Integer(string="Sealed", readonly=True)
-    issued = fields.Integer(string="Issued", readonly=True,
+    issued = fields.Integer(readonly=True,
                             help="Transcripts whose current version is issued.")
-    synced = fields.Integer(string="Synced", readonly=True,
+    synced = fields.Integer(readonly=True,
                             help="Transcripts whose issued version the Ministry's store acknowledged.")
     reconciled = fields.Integer(
         string="Pupils reconciled", readonly=True,

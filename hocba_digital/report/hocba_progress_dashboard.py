@@ -4,7 +4,6 @@ from odoo.tools import format_date
 from ..groups import VICE_PRINCIPAL
 from ..lib.rules import progress
 
-
 # ``hocba.progress``, continued: kept apart from ``hocba_progress.py`` only for
 # size (together they would pass 500 lines).  There: the SQL view and the figures
 # of a school year; here: the dashboard's RPC method and the words of the figures.

@@ -4,11 +4,11 @@ import io
 import subprocess
 
 from odoo import _, api, models
-from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
 from odoo.exceptions import UserError
 
-from ..lib.documents import html_pdf
-from ..lib.documents import transcript_layout
+from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
+
+from ..lib.documents import html_pdf, transcript_layout
 
 
 def qr_code(text):

@@ -18,11 +18,10 @@ import tempfile
 import requests
 from cryptography import x509
 
-from ..lib.signing.keys import pkcs11_signer as p11
 from ..lib.sandbox import pki_factory as pf
-from ..lib.signing import xades
-from ..lib.signing import xades_verify
 from ..lib.sandbox.pki_responders import PkiSandbox
+from ..lib.signing import xades, xades_verify
+from ..lib.signing.keys import pkcs11_signer as p11
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 SOFTHSM_MODULE_CANDIDATES = (

@@ -29,12 +29,13 @@ def totals_by(costs, *attributes):
     return dict(totals)
 
 
-def text_in_boxes(bbox_html, fields=SIGNATURE_FIELDS, page_height=842.0):
+def text_in_boxes(bbox_html, fields=None, page_height=842.0):
     """Words of ``pdftotext -bbox`` output lying in a field box of their page.
 
     Returns ``[(field name, word)]``; a field with ``"page": -1`` is on the
     last page of the output.
     """
+    fields = SIGNATURE_FIELDS if fields is None else fields
     root = etree.fromstring(bbox_html.encode("utf-8") if isinstance(bbox_html, str)
                             else bbox_html, etree.HTMLParser(encoding="utf-8"))
     pages = root.findall(".//page")

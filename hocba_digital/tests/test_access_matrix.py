@@ -13,8 +13,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..lib.sandbox import pki_factory as pf
 from ..lib.population import reconcile as pr
+from ..lib.sandbox import pki_factory as pf
 from .common import HocbaCase
 
 ROLES = ("subject_teacher", "homeroom_teacher", "head_of_group", "vice_principal",

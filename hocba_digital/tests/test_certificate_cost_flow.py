@@ -377,7 +377,7 @@ class TestCertificateCoverage(CertificateCostCase):
                 self.it_officer).with_context(allowed_company_ids=[self.school.id],
                                               ).action_hocba_open_coverage()
         lines = self.env["hocba.certificate.coverage.line"].search(action["domain"])
-        self.assertEqual(lines.filtered(lambda l: not l.covered).user_id,
+        self.assertEqual(lines.filtered(lambda line: not line.covered).user_id,
                          self.staff["vice"] | self.staff["homeroom"] | self.staff["clerk"])
         self.assertIn("2 of 5", action["display_name"])
         self.assertEqual(cc.coverage_rate(5, 2), 40.0)

@@ -2,8 +2,8 @@ import datetime
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib.workbooks import certificate_costs as workbook
 from ..lib.rules import certificate_costs as cc
+from ..lib.workbooks import certificate_costs as workbook
 from .lib_tools import read_sheet, totals_by
 
 D = datetime.date

@@ -19,12 +19,9 @@ from cryptography.x509.oid import NameOID
 from odoo.tests import BaseCase, tagged
 
 from ..lib.sandbox import csc_sandbox
-from ..lib.signing import pades
-from ..lib.signing import pades_verify
-from ..lib.signing import xades
-from ..lib.signing import xades_verify
-from ..lib.signing.keys import csc_signer as csc
 from ..lib.sandbox import pki_factory as pf
+from ..lib.signing import pades, pades_verify, xades, xades_verify
+from ..lib.signing.keys import csc_signer as csc
 from .crypto_tools import DOCUMENT, PEOPLE, FixedTimeout, LogCapture, SigningTools, make_pdf, subject_signed
 
 # characters that never occur in base64 / hex dumps, so a hit in a log is real

@@ -9,12 +9,12 @@ import zipfile
 from odoo.tests import BaseCase, tagged
 from odoo.tools import mute_logger
 
+from ..lib.documents import xml_profile
 from ..lib.exchange import client as ec
 from ..lib.exchange import package as ep
-from ..lib.documents import xml_profile
 from ..lib.sandbox.exchange_receiver import DirectoryStore, Receiver
-from ..lib.sandbox.faults import FaultPlan
 from ..lib.sandbox.exchange_sandbox import ExchangeSandbox, make_tls_files
+from ..lib.sandbox.faults import FaultPlan
 from .test_xml_profile import grade4_transcript
 
 TOKEN = "sandbox-token-1"

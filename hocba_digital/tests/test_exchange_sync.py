@@ -14,8 +14,8 @@ from ..lib.exchange import client as ec
 from ..lib.exchange import package as ep
 from ..lib.rules import personal_id as pid
 from ..lib.sandbox import pki_factory as pf
-from ..lib.sandbox.faults import FaultPlan
 from ..lib.sandbox.exchange_sandbox import ExchangeSandbox
+from ..lib.sandbox.faults import FaultPlan
 from ..models.hocba_exchange_service import ALERT_ATTEMPTS
 from .signing_common import PIN, SigningCase
 
@@ -35,7 +35,7 @@ class TestExchangeSync(SigningCase):
             "personal_id": pid.make("031", sex, 2027, 7000 + day), "moet_code": "31000000%02d" % day,
             "class_id": cls.class_a.id} for name, sex, day in (
                 ("Lê Minh Quân", "male", 2), ("Phạm Thu Hà", "female", 3))])
-        super().prepare_transcripts()
+        return super().prepare_transcripts()
 
     @classmethod
     def setUpClass(cls):

@@ -2,9 +2,9 @@ import datetime
 
 from odoo.tests import BaseCase, tagged
 
+from ..lib.sandbox import pki_factory as pf
 from ..lib.signing import certificate_info
 from ..lib.signing.keys import key_vault
-from ..lib.sandbox import pki_factory as pf
 
 
 @tagged("post_install", "-at_install")

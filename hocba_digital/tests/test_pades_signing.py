@@ -20,11 +20,8 @@ from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib.signing import pades
-
-from ..lib.signing import pades_verify
-from ..lib.signing import xades
 from ..lib.sandbox import pki_factory as pf
+from ..lib.signing import pades, pades_verify, xades
 from .crypto_tools import PEOPLE, PUPIL, SigningTools, make_pdf, pdfsig, pkcs12_signer, quiet
 
 XML = ('<?xml version="1.0" encoding="UTF-8"?>\n<HocBa><HocSinh>%s</HocSinh></HocBa>\n' % PUPIL).encode()

@@ -1,10 +1,7 @@
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from ..lib.signing import pades
-
-from ..lib.signing import pades_verify
-from ..lib.signing import xades_verify
+from ..lib.signing import pades_verify, xades_verify
 from .common import HocbaCase
 from .signing_common import SigningCase
 

@@ -10,11 +10,8 @@ import os
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib.signing import pades
-from ..lib.signing import pades_verify
-from ..lib.signing import xades
-from ..lib.signing import xades_verify
 from ..lib.sandbox import pki_factory as pf
+from ..lib.signing import pades, pades_verify, xades, xades_verify
 from ..lib.signing.keys import pkcs11_signer as p11
 from .crypto_tools import DOCUMENT, PEOPLE, LogCapture, SigningTools, make_pdf, subject_signed, use_softhsm
 

@@ -36,14 +36,9 @@ from pyhanko_certvalidator.policy_decl import (
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib.signing import pades
-
-from ..lib.signing import aio
-
-from ..lib.signing import pades_verify
-from ..lib.signing import xades
 from ..lib.sandbox import pki_factory as pf
 from ..lib.sandbox import pki_responders as pr
+from ..lib.signing import aio, pades, pades_verify, xades
 from .crypto_tools import is_revoked, make_pdf, pki_sandbox, quiet, revoke_an_hour_ago
 
 UTC = datetime.timezone.utc

@@ -6,9 +6,9 @@ import requests
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib.rules import personal_id as pid
 from ..lib.population import client as pc
 from ..lib.population import reconcile as pr
+from ..lib.rules import personal_id as pid
 from ..lib.sandbox import population_sandbox as ps
 from .crypto_tools import FixedTimeout
 

@@ -7,8 +7,8 @@ import openpyxl
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib.rules import personal_id as pid
 from ..lib.population import reconcile as pr
+from ..lib.rules import personal_id as pid
 
 D = datetime.date
 MAI = pr.Identity("Nguyễn Thị Mai Anh", D(2017, 3, 14), pid.FEMALE, "031317004521")

@@ -9,8 +9,8 @@ import openpyxl
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from ..lib.rules import personal_id as pid
 from ..lib.population import reconcile as pr
+from ..lib.rules import personal_id as pid
 from ..lib.sandbox import population_sandbox as ps
 from .common import HocbaCase
 
@@ -90,7 +90,7 @@ class TestReconciliation(HocbaCase):
         self.assertTrue(reconciliation.answer_file)
         self.assertEqual(reconciliation.school_rate, 50.0)
         self.assertFalse(reconciliation.meets_target)
-        line_b = reconciliation.line_ids.filtered(lambda l: l.student_id == self.student_b)
+        line_b = reconciliation.line_ids.filtered(lambda rec: rec.student_id == self.student_b)
         self.assertEqual((line_b.outcome, line_b.differences, line_b.birth_date_differs,
                           line_b.population_birth_date), ("mismatched", "Birth date", True,
                                                           D(2017, 8, 3)))
@@ -259,7 +259,7 @@ class TestReconciliation(HocbaCase):
 
     def test_population_personal_ids_are_masked_for_roles_that_do_not_need_them(self):
         reconciliation = self.first_round()
-        line_d = reconciliation.line_ids.filtered(lambda l: l.student_id == self.student_d)
+        line_d = reconciliation.line_ids.filtered(lambda rec: rec.student_id == self.student_d)
         number = pid.make("031", "male", 2017, 42)
         shown = {user: line_d.with_user(self.users[user]).population_personal_id_display
                  for user in ("it_officer", "vice_principal", "homeroom_teacher", "clerk")}

@@ -32,8 +32,10 @@ YEAR_END = [("completes", "Hoàn thành chương trình lớp học"), ("promote
             ("result", "Xếp loại")]
 
 
-def template_blocks(subjects=GRADE3_SUBJECTS, identity=IDENTITY):
+def template_blocks(subjects=None, identity=None):
     """The column blocks of the grade 3 template, in the template's order."""
+    subjects = GRADE3_SUBJECTS if subjects is None else subjects
+    identity = IDENTITY if identity is None else identity
     blocks = [("id", key, text) for key, text in identity]
     blocks += [("subject", code, text, tested) for code, text, tested in subjects]
     blocks += [("competency", code, TRAIT_HEADERS[code],

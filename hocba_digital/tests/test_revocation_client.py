@@ -5,7 +5,6 @@ import socket
 import time
 
 import requests
-
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 

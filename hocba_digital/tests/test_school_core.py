@@ -6,8 +6,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import BaseCase, Form, tagged
 from odoo.tools import mute_logger
 
-from ..lib.rules import catalogue
-from ..lib.rules import school_calendar
+from ..lib.rules import catalogue, school_calendar
 from .common import HocbaCase
 
 

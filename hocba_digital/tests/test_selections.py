@@ -1,9 +1,16 @@
 from odoo.tests import TransactionCase, tagged
 
 from ..lib.rules import assessment, catalogue, certificate_costs
-from ..models import hocba_certificate, hocba_certificate_cost, hocba_subject_result
-from ..models import hocba_trait_assessment, hocba_transcript, hocba_transcript_line
-from ..models import hr_employee, school_subject
+from ..models import (
+    hocba_certificate,
+    hocba_certificate_cost,
+    hocba_subject_result,
+    hocba_trait_assessment,
+    hocba_transcript,
+    hocba_transcript_line,
+    hr_employee,
+    school_subject,
+)
 
 
 @tagged("post_install", "-at_install")

@@ -2,9 +2,9 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..lib.signing.keys import pkcs11_signer as p11
-from ..lib.signing import xades_verify
 from ..lib.sandbox.csc_sandbox import CscSandbox
+from ..lib.signing import xades_verify
+from ..lib.signing.keys import pkcs11_signer as p11
 from .crypto_tools import SigningTools, use_softhsm
 from .signing_common import PIN, SigningCase
 

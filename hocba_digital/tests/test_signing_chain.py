@@ -7,12 +7,9 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..lib.signing import pades
-
-from ..lib.signing import pades_verify
-from ..lib.sandbox import pki_factory as pf
-from ..lib.signing import xades_verify
 from ..lib.documents import xml_profile
+from ..lib.sandbox import pki_factory as pf
+from ..lib.signing import pades, pades_verify, xades_verify
 from .crypto_tools import write_file, xmlsec1_verify
 from .signing_common import PIN, SigningCase
 

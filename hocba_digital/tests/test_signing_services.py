@@ -5,12 +5,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..lib.signing import pades
-
-from ..lib.signing import pades_verify
-from ..lib.signing import revocation_client
-from ..lib.signing import xades_t
-from ..lib.signing import xades_verify
+from ..lib.signing import pades_verify, revocation_client, xades_t, xades_verify
 from .crypto_tools import pdfsig, pki_sandbox
 from .signing_common import SigningCase
 

@@ -1,9 +1,6 @@
 from odoo.tests import HttpCase, tagged
 
-from ..lib.signing import pades
-
-from ..lib.signing import pades_verify
-from ..lib.signing import xades_verify
+from ..lib.signing import pades_verify, xades_verify
 from .signing_common import SigningCase
 
 

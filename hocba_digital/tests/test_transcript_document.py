@@ -17,9 +17,9 @@ from cryptography.x509.oid import NameOID
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 
-from ..lib.signing import pades
 from ..lib.documents import transcript_layout
 from ..lib.documents import xml_profile as xp
+from ..lib.signing import pades
 from ..report.report_transcript_document import qr_code, qr_png
 from .lib_tools import text_in_boxes
 from .test_xml_profile import grade4_transcript

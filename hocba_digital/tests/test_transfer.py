@@ -7,9 +7,9 @@ import zipfile
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from ..lib.documents import transfer_package
 from ..lib.rules import personal_id as pid
 from ..lib.sandbox import pki_factory as pf
-from ..lib.documents import transfer_package
 from .signing_common import PIN, SigningCase
 
 

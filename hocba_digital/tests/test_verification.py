@@ -12,14 +12,11 @@ from lxml import etree
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib.signing import pades
-from ..lib.signing import chain as signing_chain
-from ..lib.documents import transcript_layout
-from ..lib.signing import verification
-from ..lib.signing import xades
-from ..lib.documents import xml_profile
+from ..lib.documents import transcript_layout, xml_profile
 from ..lib.sandbox import pki_factory as pf
 from ..lib.sandbox import pki_responders as pr
+from ..lib.signing import chain as signing_chain
+from ..lib.signing import pades, verification, xades
 from . import test_xml_profile as xml_tests
 from .crypto_tools import make_pdf, quiet
 
@@ -40,9 +37,10 @@ def _signer(pki, key):
     return xades.KeySigner(issued.key, issued.cert, [pki.intermediate.cert])
 
 
-def sign_xml(pki, tiers=signing_chain.ORDER, when=None, subjects=SUBJECTS):
+def sign_xml(pki, tiers=signing_chain.ORDER, when=None, subjects=None):
     """The profile's XML signed as the signing service does: subject blocks first,
     then ``data`` plus every earlier wrapper."""
+    subjects = SUBJECTS if subjects is None else subjects
     doc = xml_profile.build(xml_tests.grade4_transcript())
     wrappers = []
     options = {"parent": NS + "Signatures", "wrapper_tag": NS + "Signature", "signing_time": when}

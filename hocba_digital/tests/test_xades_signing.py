@@ -15,8 +15,7 @@ from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
 from odoo.tests import BaseCase, tagged
 
 from ..lib.sandbox import pki_factory as pf
-from ..lib.signing import xades
-from ..lib.signing import xades_verify
+from ..lib.signing import xades, xades_verify
 from .crypto_tools import DOCUMENT, DS, PEOPLE, XADES, SigningTools, is_revoked
 from .crypto_tools import pkcs12_signer as _signer
 

@@ -13,10 +13,8 @@ from lxml import etree
 from odoo.tests import BaseCase, tagged
 
 from ..lib.sandbox import pki_factory as pf
-from ..lib.signing import xades
-from ..lib.signing import xades_t
-from ..lib.signing import xades_verify
-from .crypto_tools import DOCUMENT, DS, PEOPLE, XADES, SigningTools, pki_sandbox, pkcs12_signer
+from ..lib.signing import xades, xades_t, xades_verify
+from .crypto_tools import DOCUMENT, DS, PEOPLE, XADES, SigningTools, pkcs12_signer, pki_sandbox
 
 UTC = datetime.timezone.utc
 NS = {"ds": DS, "xades": XADES}
@@ -170,7 +168,8 @@ class TestXadesTimestamp(SigningTools, BaseCase):
             def post(self, url, data, **kw):
                 request = tsp.TimeStampReq.load(data)
                 request["req_policy"] = "1.2.3.4"
-                return requests.post(url, data=request.dump(force=True), **kw)
+                timeout = kw.pop("timeout", 10)
+                return requests.post(url, data=request.dump(force=True), timeout=timeout, **kw)
 
         with self.assertRaisesRegex(xades_t.TsaRefused, "rejection"):
             xades_t.add_signature_timestamp(self.tier1, "sig-1-ds", self.sandbox.tsa_url,

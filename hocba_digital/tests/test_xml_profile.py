@@ -5,9 +5,9 @@ from lxml import etree
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib.rules import catalogue
 from ..lib.documents import xml_profile as xp
 from ..lib.documents.xml_profile import hocba_1_0 as xml_profile_hocba_1_0
+from ..lib.rules import catalogue
 
 PERIODS = catalogue.PERIODS
 # Grade 4 rows in transcript order: (code, Vietnamese name, kind, periods with a test)

@@ -23,7 +23,7 @@ class HocbaExchangeSettings(models.TransientModel):
     _hocba_company_fields = FIELDS
 
     url = fields.Char(string="Transcript store URL")
-    token = fields.Char(string="Token")
+    token = fields.Char()
     client_cert_pem = fields.Text(string="TLS client certificate (PEM)")
     client_key_pem = fields.Text(string="TLS client key (PEM)")
     ca_pem = fields.Text(string="Store's CA (PEM)")

@@ -7,10 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
 
-from ..lib.documents import html_pdf
-from ..lib.documents import transcript_layout
-from ..lib.documents import transfer_package
-from ..lib.documents import xml_profile
+from ..lib.documents import html_pdf, transcript_layout, transfer_package, xml_profile
 from ..models.hocba_issue_log import REQUESTER_RELATIONS
 
 ISSUABLE = ("issued", "superseded")

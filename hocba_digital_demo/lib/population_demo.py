@@ -17,8 +17,8 @@ import datetime
 import random
 import unicodedata
 
-from odoo.addons.hocba_digital.lib.rules import personal_id as pid
 from odoo.addons.hocba_digital.lib.population.reconcile import TONE_MARKS, Identity
+from odoo.addons.hocba_digital.lib.rules import personal_id as pid
 
 SEED = 2026
 NAME_CHANGES, DATE_CHANGES, NOT_FOUND = 3, 2, 2

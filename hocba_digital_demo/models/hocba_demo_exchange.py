@@ -5,8 +5,7 @@ import secrets
 from odoo import api, models
 from odoo.tools import config
 
-from odoo.addons.hocba_digital.lib.sandbox import exchange_receiver
-from odoo.addons.hocba_digital.lib.sandbox import faults
+from odoo.addons.hocba_digital.lib.sandbox import exchange_receiver, faults
 
 _logger = logging.getLogger(__name__)
 

@@ -118,7 +118,7 @@ class HocbaDemoLoader(models.AbstractModel):
         lines = self.env["school.subject.grade"].search([("subject_id.active", "=", True)])
         vals_list = []
         for c in planned:
-            for line in lines.filtered(lambda l, grade=c["grade"]: l.grade == grade):
+            for line in lines.filtered(lambda rec, grade=c["grade"]: rec.grade == grade):
                 code = line.subject_id.code
                 if line.is_elective and code not in demo_school.ASSIGNED_ELECTIVES:
                     continue

@@ -6,8 +6,8 @@ from cryptography.hazmat.primitives import serialization
 
 from odoo import api, models, tools
 
-from odoo.addons.hocba_digital.lib.signing.keys import key_vault
 from odoo.addons.hocba_digital.lib.sandbox import pki_factory
+from odoo.addons.hocba_digital.lib.signing.keys import key_vault
 
 from ..lib import demo_pki_store
 
@@ -90,7 +90,7 @@ class HocbaDemoPki(models.AbstractModel):
 
     @api.model
     def _hocba_demo_signers(self):
-        groups = self.env.ref(f"hocba_digital.group_hocba_subject_teacher").users
+        groups = self.env.ref("hocba_digital.group_hocba_subject_teacher").users
         return groups.filtered(lambda u: u.employee_id and u.company_id == self.env.ref(
             "base.main_company")).sorted("id")
 

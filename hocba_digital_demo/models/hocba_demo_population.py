@@ -7,7 +7,12 @@ import secrets
 from odoo import api, models
 
 from odoo.addons.hocba_digital.lib.population import reconcile as pr
-from odoo.addons.hocba_digital.lib.sandbox.population_sandbox import API, PopulationRegistry, citizen_to_json, citizens_from_json
+from odoo.addons.hocba_digital.lib.sandbox.population_sandbox import (
+    API,
+    PopulationRegistry,
+    citizen_to_json,
+    citizens_from_json,
+)
 
 from ..lib import population_demo
 from ..lib.demo_school import PROVINCE_CODE

@@ -1,4 +1,3 @@
-from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import tsp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -6,8 +5,8 @@ from cryptography.x509 import ocsp
 
 from odoo.tests import HttpCase, tagged
 
-from odoo.addons.hocba_digital.lib.signing.keys import key_vault
 from odoo.addons.hocba_digital.lib.sandbox import pki_factory as pf
+from odoo.addons.hocba_digital.lib.signing.keys import key_vault
 
 from ..models.hocba_demo_pki import PARAM, ROUTE
 

@@ -31,8 +31,8 @@ import json
 import zipfile
 from dataclasses import dataclass
 
-from ..signing import verification
 from ..documents import xml_profile
+from ..signing import verification
 
 FORMAT = "hocba-package/1"
 MEDIA_TYPE = "application/zip"

@@ -30,8 +30,8 @@ from urllib.parse import urlsplit
 import requests
 
 from ..rules import personal_id as pid
-from .reconcile import Identity
 from ..secret import Secret
+from .reconcile import Identity
 
 _logger = logging.getLogger(__name__)
 

@@ -6,8 +6,7 @@ parameters the ORM layer words.
 """
 from dataclasses import dataclass, field
 
-from . import assessment
-from . import personal_id
+from . import assessment, personal_id
 
 BLOCKING = "blocking"
 WARNING = "warning"

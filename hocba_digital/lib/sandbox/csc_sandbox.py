@@ -30,6 +30,7 @@ unencrypted keys in memory, no rate limiting beyond the PIN lockout.
 import base64
 import binascii
 import collections
+import contextlib
 import hmac
 import json
 import logging
@@ -222,7 +223,8 @@ class CscSandbox(LocalServer):
         except (binascii.Error, UnicodeDecodeError):
             username = password = None
         known = self.users.get(username)
-        if not value.startswith("Basic ") or known is None or not hmac.compare_digest(known.encode(), password.encode()):
+        if (not value.startswith("Basic ") or known is None
+                or not hmac.compare_digest(known.encode(), password.encode())):
             raise _Fail(401, "invalid_grant", "Invalid username or password")
         return {"access_token": self.issue_token(username), "expires_in": self.token_lifetime}
 
@@ -327,14 +329,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status, payload):
         body = json.dumps(payload).encode()
-        try:
+        with contextlib.suppress(OSError):  # the client gave up (timeout fault)
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
-        except OSError:  # the client gave up (timeout fault)
-            pass
 
     def do_POST(self):
         sandbox = self.server.sandbox

@@ -31,10 +31,12 @@ certificate signed by it (``make_tls_files`` writes a CA, a server certificate
 for 127.0.0.1 and a client certificate).  Not a secure service otherwise.
 """
 import argparse
+import contextlib
 import datetime
 import json
 import logging
 import os
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
@@ -106,10 +108,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _drop(self):
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):  # already closed by the client
             self.connection.shutdown(2)
-        except OSError:
-            pass
 
     def _path(self):
         path = self.path.split("?", 1)[0].rstrip("/")
@@ -226,12 +226,12 @@ def main(argv=None):
     faults = FaultPlan(args.fault_rate, args.fault or None, allowed=sandbox_faults.EXCHANGE)
     sandbox = ExchangeSandbox(args.token, host=args.host, port=args.port, store=store, faults=faults)
     sandbox.start()
-    print("transcript store sandbox on %s (token %s)" % (sandbox.url, args.token), flush=True)
+    sys.stdout.write("transcript store sandbox on %s (token %s)\n" % (sandbox.url, args.token))
+    sys.stdout.flush()
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
     finally:
         sandbox.stop()
 

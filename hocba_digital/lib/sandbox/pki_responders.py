@@ -16,6 +16,7 @@ down, slow or broken::
 
 import base64
 import collections
+import contextlib
 import datetime
 import hashlib
 import os
@@ -127,11 +128,9 @@ def answer_ocsp(request_der, authorities, *, now=None, validity=datetime.timedel
     ).responder_id(ocsp.OCSPResponderEncoding.HASH, authority.responder_cert)
     if authority.responder_cert != authority.issuer_cert:
         builder = builder.certificates([authority.responder_cert])
-    try:
+    with contextlib.suppress(x509.ExtensionNotFound):  # a request without a nonce
         nonce = request.extensions.get_extension_for_class(x509.OCSPNonce).value
         builder = builder.add_extension(x509.OCSPNonce(nonce.nonce), critical=False)
-    except x509.ExtensionNotFound:
-        pass
     return builder.sign(authority.responder_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
 

@@ -28,6 +28,7 @@ not JSON), ``"wrong_results"`` (200 with one result missing).  ``calls`` counts 
 Idempotency-Key is not processed again).
 """
 import collections
+import contextlib
 import datetime
 import hashlib
 import hmac
@@ -36,9 +37,9 @@ import logging
 import threading
 from http.server import BaseHTTPRequestHandler
 
-from ..rules import personal_id as pid
 from ..population.client import MAX_BATCH
 from ..population.reconcile import Identity, name_key
+from ..rules import personal_id as pid
 from . import faults
 from .local_server import LocalServer
 
@@ -204,7 +205,7 @@ class _Handler(BaseHTTPRequestHandler):
         _logger.debug("population sandbox: " + fmt, *args)
 
     def _send(self, status, body, content_type="application/json", headers=()):
-        try:
+        with contextlib.suppress(OSError):  # the client gave up (timeout fault)
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
@@ -212,8 +213,6 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
-        except OSError:  # the client gave up (timeout fault)
-            pass
 
     def _serve(self, method):
         sandbox = self.server.sandbox

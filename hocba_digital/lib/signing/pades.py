@@ -37,6 +37,7 @@ Odoo case); inside a running loop they run the coroutine in a worker thread.
 The ``async_*`` variants are the primary implementation.
 """
 
+import contextlib
 import logging
 import os
 import weakref
@@ -129,14 +130,12 @@ def stamp_style():
         from pyhanko import stamp
 
         kwargs = {}
-        try:
+        with contextlib.suppress(ImportError):  # no uharfbuzz in this venv
             from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
             from pyhanko.pdf_utils.text import TextBoxStyle
 
             if os.path.exists(FREESANS):
                 kwargs["text_box_style"] = TextBoxStyle(font=GlyphAccumulatorFactory(FREESANS), font_size=8)
-        except ImportError:  # no uharfbuzz in this venv
-            pass
         _STAMP_STYLE.append(stamp.TextStampStyle(
             stamp_text="%(signer)s\n%(ts)s", border_width=1, **kwargs))
     return _STAMP_STYLE[0]

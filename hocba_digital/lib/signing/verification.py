@@ -29,10 +29,9 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
-from . import pades, pades_verify, revocation_client
-from . import chain as signing_chain
-from . import xades_verify
 from ..documents import xml_profile
+from . import chain as signing_chain
+from . import pades, pades_verify, revocation_client, xades_verify
 
 UTC = datetime.timezone.utc
 DEFAULT_REQUIRED = (signing_chain.HOMEROOM, signing_chain.PRINCIPAL, signing_chain.SEAL)

@@ -38,11 +38,11 @@ from signxml.util import ds_tag, xades_tag
 
 from .aio import run_sync
 from .xades import EXC_C14N, NSMAP, parse_xml
+from .xades_verify import load_certs
 
 # what asn1crypto raises reading hostile DER: ValueError (binascii.Error too) for
 # bytes that do not parse, TypeError / KeyError for a structure of another type
 ASN1_ERRORS = (ValueError, TypeError, KeyError)
-from .xades_verify import load_certs
 
 EXC_C14N_URI = EXC_C14N.value
 C14N_URI = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"  # XMLDSig default

@@ -19,6 +19,7 @@ from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
 
 from .xades import DS_NS, NSMAP, SIGNED_PROPERTIES_TYPE, UTC, parse_xml
 
+
 # ---------------------------------------------------------------------------
 # Verification
 # ---------------------------------------------------------------------------

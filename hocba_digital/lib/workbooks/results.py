@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from ..rules import assessment
-from ..rules import catalogue
+from ..rules import assessment, catalogue
 
 # Our subject codes -> header labels of the template (first = the one written).
 SUBJECT_LABELS = {

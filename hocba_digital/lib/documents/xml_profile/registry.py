@@ -145,7 +145,7 @@ def profile_of(root):
 
 def schema(key=DEFAULT_PROFILE):
     """The loaded ``xmlschema.XMLSchema`` of a profile (loaded once, ~0.5 s)."""
-    import xmlschema   # imported late: only validation needs it
+    import xmlschema  # imported late: only validation needs it
     profile = get_profile(key)
     with _LOCK:
         if key not in _SCHEMAS:

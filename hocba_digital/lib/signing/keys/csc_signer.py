@@ -244,7 +244,7 @@ class CscSigner(Signer):
         self.multisign = max(1, _int(data.get("multisign"), 1))
         self.pin_presence = str((data.get("PIN") or {}).get("presence", "false")).lower()
         self.otp_presence = str((data.get("OTP") or {}).get("presence", "false")).lower()
-        self.key_type  # noqa: B018 - fails early on an unsupported key type
+        _ = self.key_type  # fails early on an unsupported key type
 
     @property
     def needs_activation(self):
@@ -370,12 +370,10 @@ class CscSigner(Signer):
 
     def _der_ecdsa(self, signature):
         size = (self.certificate.public_key().key_size + 7) // 8
-        try:
+        with contextlib.suppress(ValueError):  # not DER: maybe plain r || s, below
             r, s = asym_utils.decode_dss_signature(signature)
             if asym_utils.encode_dss_signature(r, s) == signature:
                 return signature
-        except ValueError:
-            pass
         if len(signature) == 2 * size:  # plain r || s (as some services return it)
             return asym_utils.encode_dss_signature(int.from_bytes(signature[:size], "big"),
                                                    int.from_bytes(signature[size:], "big"))
