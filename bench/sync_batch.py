@@ -3,6 +3,7 @@
 process, on a database `sync_school.py --keep` left (every package already issued).
 Separates what the cron path adds from what the check costs, without the state a
 long bench process carries.  See README.md."""
+
 import argparse
 import logging
 import os
@@ -34,6 +35,7 @@ def parse_args():
 def main():
     args = parse_args()
     from odoo.tools import config
+
     config.parse_config(odoo_args(args))
     logging.getLogger("pyhanko").setLevel(logging.ERROR)
     import requests
@@ -43,6 +45,7 @@ def main():
 
     from odoo.addons.hocba_digital.lib.exchange import package as ep
     from odoo.addons.hocba_digital.lib.sandbox.exchange_sandbox import ExchangeSandbox
+
     registry = Registry(args.db)
     session = requests.Session()
     headers = {"Authorization": "Bearer " + TOKEN, "Content-Type": ep.MEDIA_TYPE}
@@ -52,19 +55,26 @@ def main():
             env = api.Environment(cr, SUPERUSER_ID, {})
             env.company.write({"hocba_exchange_url": sandbox.url, "hocba_exchange_token": TOKEN})
             first = env["hocba.exchange"].search([], order="id", limit=args.batch)
-            cr.execute("UPDATE hocba_exchange SET next_attempt_at = now() + interval '1 day', "
-                       "state = 'pending' WHERE id != ALL(%s)", [first.ids])
-        print("%d packages per measurement, %d CPUs, load average %.1f" % (
-            len(first), os.cpu_count(), os.getloadavg()[0]))
+            cr.execute(
+                "UPDATE hocba_exchange SET next_attempt_at = now() + interval '1 day', "
+                "state = 'pending' WHERE id != ALL(%s)",
+                [first.ids],
+            )
+        print(
+            "%d packages per measurement, %d CPUs, load average %.1f" % (len(first), os.cpu_count(), os.getloadavg()[0])
+        )
         for round_ in range(args.rounds):
             for what in ("cron", "library"):  # library: check + build + POST, no ORM
                 with registry.cursor() as cr:
                     env = api.Environment(cr, SUPERUSER_ID, {})
                     if what == "cron":
-                        cr.execute("""UPDATE hocba_exchange SET state = 'pending', attempts = 0,
+                        cr.execute(
+                            """UPDATE hocba_exchange SET state = 'pending', attempts = 0,
                             receiver_ref = NULL, next_attempt_at = NULL, acknowledged_at = NULL,
                             duplicate_count = 0, last_error = NULL, package_sha256 = NULL
-                            WHERE id = ANY(%s)""", [first.ids])
+                            WHERE id = ANY(%s)""",
+                            [first.ids],
+                        )
                         cr.commit()
                         sandbox.reset()
                         wall, cpu = time.perf_counter(), time.process_time()
@@ -77,14 +87,24 @@ def main():
                         for i, item in enumerate(data.values()):
                             assert not ep.validate(item, roots)
                             package = ep.build(item)
-                            answer = session.post(sandbox.url + "/packages", data=package.body,
-                                                  timeout=30, headers=dict(headers, **{
-                                                      "Idempotency-Key": "raw-post-%d-%04d" % (round_, i)}))
+                            answer = session.post(
+                                sandbox.url + "/packages",
+                                data=package.body,
+                                timeout=30,
+                                headers=dict(headers, **{"Idempotency-Key": "raw-post-%d-%04d" % (round_, i)}),
+                            )
                             assert answer.status_code == 201, answer.text
                     n = len(first)
-                    print("round %d  %-8s %6.0f ms/pkg wall %6.0f ms/pkg cpu" % (
-                        round_ + 1, what, 1000 * (time.perf_counter() - wall) / n,
-                        1000 * (time.process_time() - cpu) / n), flush=True)
+                    print(
+                        "round %d  %-8s %6.0f ms/pkg wall %6.0f ms/pkg cpu"
+                        % (
+                            round_ + 1,
+                            what,
+                            1000 * (time.perf_counter() - wall) / n,
+                            1000 * (time.process_time() - cpu) / n,
+                        ),
+                        flush=True,
+                    )
     finally:
         sandbox.stop()
     return 0

@@ -13,8 +13,17 @@
     "installable": True,
     "depends": ["hr", "portal"],
     "external_dependencies": {
-        "python": ["openpyxl", "xmlschema", "signxml", "cryptography", "pyhanko",
-                   "pyhanko_certvalidator", "asn1crypto", "qrcode", "requests"],
+        "python": [
+            "openpyxl",
+            "xmlschema",
+            "signxml",
+            "cryptography",
+            "pyhanko",
+            "pyhanko_certvalidator",
+            "asn1crypto",
+            "qrcode",
+            "requests",
+        ],
     },
     "data": [
         "security/hocba_groups.xml",

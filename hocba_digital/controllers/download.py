@@ -1,5 +1,6 @@
 """Back-office downloads of a version's signed files, each one logged in the
 register of verifications and downloads (the portal logs its own)."""
+
 from werkzeug.exceptions import Forbidden, NotFound
 
 from odoo import _, http
@@ -10,9 +11,7 @@ from .signed_files import version_file
 
 
 class HocbaVersionDownload(http.Controller):
-
-    @http.route(["/hocba/version/<int:version_id>/<any(pdf,xml):kind>"], type="http",
-                auth="user")
+    @http.route(["/hocba/version/<int:version_id>/<any(pdf,xml):kind>"], type="http", auth="user")
     def hocba_version_download(self, version_id, kind, **kw):
         version = request.env["hocba.version"].browse(version_id).exists()
         if not version:

@@ -68,7 +68,7 @@ class SlidingWindow:
             del self._hits[key]
         if len(self._hits) >= self.max_keys:  # still full: forget the oldest half
             oldest = sorted(self._hits, key=lambda k: self._hits[k][-1])
-            for key in oldest[:len(oldest) // 2]:
+            for key in oldest[: len(oldest) // 2]:
                 del self._hits[key]
 
     def clear(self):
@@ -89,12 +89,10 @@ def _int_param(name, default):
 
 
 class HocbaVerifyController(http.Controller):
-
     # ------------------------------------------------------------------
     # routes
     # ------------------------------------------------------------------
-    @http.route("/hocba/verify", type="http", auth="public", methods=["GET", "POST"],
-                website=True, sitemap=False)
+    @http.route("/hocba/verify", type="http", auth="public", methods=["GET", "POST"], website=True, sitemap=False)
     def hocba_verify(self, **post):
         if request.httprequest.method != "POST":
             return self._render({"mode": "form"})
@@ -117,12 +115,15 @@ class HocbaVerifyController(http.Controller):
         if not data.strip():
             return self._refuse(_("The file is empty."), 400)
         if verification.sniff(data) is None:
-            return self._refuse(_("This is neither a PDF nor an XML file. Only the transcript's "
-                                  "signed PDF or XML can be verified."), 400)
+            return self._refuse(
+                _("This is neither a PDF nor an XML file. Only the transcript's signed PDF or XML can be verified."),
+                400,
+            )
         return self._verify_upload(data)
 
-    @http.route("/hocba/verify/<string:document_id>", type="http", auth="public",
-                methods=["GET"], website=True, sitemap=False)
+    @http.route(
+        "/hocba/verify/<string:document_id>", type="http", auth="public", methods=["GET"], website=True, sitemap=False
+    )
     def hocba_verify_document(self, document_id, **kwargs):
         if not self._rate_ok():
             return self._too_many()
@@ -136,22 +137,29 @@ class HocbaVerifyController(http.Controller):
     # ------------------------------------------------------------------
     def _verify_upload(self, data):
         companies = request.env["res.company"].sudo().search([])
-        roots = "\n".join(c.hocba_trusted_roots_pem for c in companies
-                          if c.hocba_trusted_roots_pem)
+        roots = "\n".join(c.hocba_trusted_roots_pem for c in companies if c.hocba_trusted_roots_pem)
         check = any((c.hocba_revocation_check or "require") != "off" for c in companies)
         report = self._verify(data, roots, check)
         version = self._find_version(report.get("document_id")) if report.get("kind") else None
         sha = hashlib.sha256(data).hexdigest()
         verdict = self._verdict(report)
-        self._log(version, verdict, sha, note={"pdf": _("Uploaded PDF"), "xml": _("Uploaded XML")}.get(
-            report.get("kind"), _("Uploaded file")))
+        self._log(
+            version,
+            verdict,
+            sha,
+            note={"pdf": _("Uploaded PDF"), "xml": _("Uploaded XML")}.get(report.get("kind"), _("Uploaded file")),
+        )
         company = version.company_id if version else request.env.company
         values = {
-            "mode": "result", "verdict": verdict, "report": report,
+            "mode": "result",
+            "verdict": verdict,
+            "report": report,
             "checks": [self._check(report, report.get("kind"))],
             "signatures": self._rows(report, company, embedded=True),
-            "pupil_name": report.get("pupil_name"), "school_year": report.get("school_year"),
-            "version": version, "file_sha256": sha,
+            "pupil_name": report.get("pupil_name"),
+            "school_year": report.get("school_year"),
+            "version": version,
+            "file_sha256": sha,
         }
         values.update(self._version_values(version))
         return self._render(values)
@@ -178,7 +186,10 @@ class HocbaVerifyController(http.Controller):
         main = dict(reports).get("xml") or dict(reports).get("pdf") or {}
         self._log(version, verdict, version.pdf_sha256 or version.xml_sha256, note=_("QR link"))
         values = {
-            "mode": "result", "verdict": verdict, "report": main, "qr": True,
+            "mode": "result",
+            "verdict": verdict,
+            "report": main,
+            "qr": True,
             "checks": [self._check(r, kind) for kind, r in reports],
             "signatures": self._rows(main, company, embedded=not dict(reports).get("xml")),
             "pupil_name": main.get("pupil_name") or version.student_id.name,
@@ -213,8 +224,13 @@ class HocbaVerifyController(http.Controller):
     def _log(self, version, verdict, sha, note=None):
         try:
             request.env["hocba.access.log"].sudo()._hocba_log(
-                "verify", version=version or None, remote_addr=request.httprequest.remote_addr,
-                verdict=verdict, file_sha256=sha or False, note=note)
+                "verify",
+                version=version or None,
+                remote_addr=request.httprequest.remote_addr,
+                verdict=verdict,
+                file_sha256=sha or False,
+                note=note,
+            )
         except Exception:  # the register must not hide the answer
             _logger.exception("could not register a public verification")
 
@@ -224,8 +240,11 @@ class HocbaVerifyController(http.Controller):
     def _find_version(self, document_id):
         if not document_id or not isinstance(document_id, str) or not DOCUMENT_ID.match(document_id):
             return request.env["hocba.version"]
-        return request.env["hocba.version"].sudo().search(
-            [("document_id", "=", document_id), ("state", "in", ("issued", "superseded"))], limit=1)
+        return (
+            request.env["hocba.version"]
+            .sudo()
+            .search([("document_id", "=", document_id), ("state", "in", ("issued", "superseded"))], limit=1)
+        )
 
     def _version_values(self, version):
         if not version:
@@ -245,8 +264,9 @@ class HocbaVerifyController(http.Controller):
         if values["current"]:
             values["state_text"] = _("This is the current version of the transcript.")
         elif values["replaced_on"]:
-            values["state_text"] = _("This version was superseded by a correction: replaced on "
-                                     "%(date)s.", date=values["replaced_on"])
+            values["state_text"] = _(
+                "This version was superseded by a correction: replaced on %(date)s.", date=values["replaced_on"]
+            )
         else:
             values["state_text"] = _("This version was superseded by a correction.")
         return values
@@ -256,9 +276,13 @@ class HocbaVerifyController(http.Controller):
         return RATE_LIMIT.allow(request.httprequest.remote_addr or "?", limit)
 
     def _too_many(self):
-        response = self._render({"mode": "error", "error": _(
-            "Too many verifications from your address. Please wait a minute and try again.")},
-            status=429)
+        response = self._render(
+            {
+                "mode": "error",
+                "error": _("Too many verifications from your address. Please wait a minute and try again."),
+            },
+            status=429,
+        )
         response.headers["Retry-After"] = "60"
         return response
 
@@ -267,8 +291,7 @@ class HocbaVerifyController(http.Controller):
 
     @staticmethod
     def _too_large_text(limit):
-        return _("The file is too large: at most %(size)s MB can be verified.",
-                 size=round(limit / (1024 * 1024), 1))
+        return _("The file is too large: at most %(size)s MB can be verified.", size=round(limit / (1024 * 1024), 1))
 
     def _check(self, report, kind):
         verdict = self._verdict(report)
@@ -278,9 +301,12 @@ class HocbaVerifyController(http.Controller):
         else:
             details = "; ".join(errors[:5])
         missing = [self._role_label(t) for t in report.get("missing_tiers") or []]
-        return {"kind": (kind or "").upper() or _("File"), "verdict": verdict, "details": details,
-                "missing": _("Missing signatures: %(roles)s", roles=", ".join(missing))
-                if missing else ""}
+        return {
+            "kind": (kind or "").upper() or _("File"),
+            "verdict": verdict,
+            "details": details,
+            "missing": _("Missing signatures: %(roles)s", roles=", ".join(missing)) if missing else "",
+        }
 
     def _tier_labels(self):
         field = request.env["hocba.signature"]._fields["tier"]
@@ -297,19 +323,20 @@ class HocbaVerifyController(http.Controller):
         sigs = list(report.get("signatures") or [])
         if embedded and report.get("embedded_xml"):
             tiers = {s.get("tier") for s in sigs}
-            sigs += [s for s in report["embedded_xml"].get("signatures") or []
-                     if s.get("tier") not in tiers]
+            sigs += [s for s in report["embedded_xml"].get("signatures") or [] if s.get("tier") not in tiers]
         tz = company.sudo().partner_id.tz or request.env.user.sudo().tz or "UTC"
         rows = []
         for sig in sigs:
-            rows.append({
-                "signer": sig.get("signer") or _("Unknown signer"),
-                "role": self._role_label(sig.get("tier")),
-                "time": self._signed_on(sig, tz),
-                "ok": bool(sig.get("ok")),
-                "status": self._status(sig),
-                "timestamp": bool(sig.get("timestamp")),
-            })
+            rows.append(
+                {
+                    "signer": sig.get("signer") or _("Unknown signer"),
+                    "role": self._role_label(sig.get("tier")),
+                    "time": self._signed_on(sig, tz),
+                    "ok": bool(sig.get("ok")),
+                    "status": self._status(sig),
+                    "timestamp": bool(sig.get("timestamp")),
+                }
+            )
         return rows
 
     def _signed_on(self, sig, tz):
@@ -345,13 +372,25 @@ class HocbaVerifyController(http.Controller):
         return _("Not valid")
 
     def _render(self, values, status=200):
-        values.setdefault("size_hint", _(
-            "At most %(size)s MB. The file is checked and not kept.",
-            size=round(_int_param(PARAM_MAX_BYTES, DEFAULT_MAX_BYTES) / (1024 * 1024), 1)))
-        values.setdefault("max_mb", round(_int_param(PARAM_MAX_BYTES, DEFAULT_MAX_BYTES)
-                                          / (1024 * 1024), 1))
-        for key in ("qr", "version", "current", "replaced_by", "replaced_on", "pupil_name",
-                    "school_year", "error", "state_text"):
+        values.setdefault(
+            "size_hint",
+            _(
+                "At most %(size)s MB. The file is checked and not kept.",
+                size=round(_int_param(PARAM_MAX_BYTES, DEFAULT_MAX_BYTES) / (1024 * 1024), 1),
+            ),
+        )
+        values.setdefault("max_mb", round(_int_param(PARAM_MAX_BYTES, DEFAULT_MAX_BYTES) / (1024 * 1024), 1))
+        for key in (
+            "qr",
+            "version",
+            "current",
+            "replaced_by",
+            "replaced_on",
+            "pupil_name",
+            "school_year",
+            "error",
+            "state_text",
+        ):
             values.setdefault(key, False)
         values.setdefault("checks", [])
         values.setdefault("signatures", [])

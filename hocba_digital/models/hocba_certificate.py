@@ -74,18 +74,28 @@ class HocbaCertificate(models.Model):
 
     name = fields.Char(compute="_compute_name", store=True)
     purpose = fields.Selection(
-        [("personal", "Staff member"), ("seal", "School seal")], required=True,
-        default="personal", tracking=True)
+        [("personal", "Staff member"), ("seal", "School seal")], required=True, default="personal", tracking=True
+    )
     user_id = fields.Many2one(
-        "res.users", string="Holder", index=True, tracking=True,
+        "res.users",
+        string="Holder",
+        index=True,
+        tracking=True,
         help="The staff member the certificate was issued to; for the seal, the person who "
-             "operates it (often the clerk or the principal).")
+        "operates it (often the clerk or the principal).",
+    )
     company_id = fields.Many2one("res.company", required=True, default=lambda s: s.env.company)
     backend = fields.Selection(
-        [("pkcs12", "Key file (PKCS#12), sealed with the signing PIN"),
-         ("pkcs11", "USB token or HSM (PKCS#11)"),
-         ("csc", "Remote signing (CSC)")],
-        string="Kind of key", required=True, default="pkcs12", tracking=True)
+        [
+            ("pkcs12", "Key file (PKCS#12), sealed with the signing PIN"),
+            ("pkcs11", "USB token or HSM (PKCS#11)"),
+            ("csc", "Remote signing (CSC)"),
+        ],
+        string="Kind of key",
+        required=True,
+        default="pkcs12",
+        tracking=True,
+    )
     certificate_pem = fields.Text(string="Certificate (PEM)", copy=False)
     chain_pem = fields.Text(string="Issuer chain (PEM)", copy=False)
     subject = fields.Char(readonly=True, copy=False)
@@ -97,27 +107,30 @@ class HocbaCertificate(models.Model):
     can_sign = fields.Boolean(string="Key usage allows signing", readonly=True, copy=False)
     revoked = fields.Boolean(readonly=True, copy=False, tracking=True)
     revoked_at = fields.Datetime(string="Revoked on", readonly=True, copy=False)
-    sealed_key = fields.Binary(string="Sealed key", attachment=False, copy=False,
-                               groups="base.group_no_one")
+    sealed_key = fields.Binary(string="Sealed key", attachment=False, copy=False, groups="base.group_no_one")
     has_key = fields.Boolean(compute="_compute_has_key", string="Key stored")
     pkcs11_module = fields.Char(string="PKCS#11 library")
     pkcs11_token_label = fields.Char(string="Token label")
     pkcs11_key_label = fields.Char(string="Key label")
     csc_url = fields.Char(string="Remote signing service URL")
     csc_credential = fields.Char(string="Credential ID")
-    csc_username = fields.Char(string="Remote signing account",
-                               groups=IT_OFFICER)
-    csc_password = fields.Char(string="Remote signing account password", copy=False,
-                               groups=IT_OFFICER)
+    csc_username = fields.Char(string="Remote signing account", groups=IT_OFFICER)
+    csc_password = fields.Char(string="Remote signing account password", copy=False, groups=IT_OFFICER)
     state = fields.Selection(
-        [("usable", "Usable"), ("not_yet", "Not yet valid"), ("expired", "Expired"),
-         ("revoked", "Revoked"), ("no_key", "No key")],
-        compute="_compute_state", search="_search_state")
+        [
+            ("usable", "Usable"),
+            ("not_yet", "Not yet valid"),
+            ("expired", "Expired"),
+            ("revoked", "Revoked"),
+            ("no_key", "No key"),
+        ],
+        compute="_compute_state",
+        search="_search_state",
+    )
     active = fields.Boolean(default=True, tracking=True)
 
     _sql_constraints = [
-        ("fingerprint_uniq", "unique(company_id, fingerprint)",
-         "This certificate is already registered."),
+        ("fingerprint_uniq", "unique(company_id, fingerprint)", "This certificate is already registered."),
     ]
 
     @api.depends("subject", "purpose", "user_id")
@@ -131,8 +144,7 @@ class HocbaCertificate(models.Model):
             if cert.backend == "pkcs12":
                 cert.has_key = bool(cert.sudo().sealed_key)
             else:
-                cert.has_key = bool(cert.pkcs11_token_label if cert.backend == "pkcs11"
-                                    else cert.csc_credential)
+                cert.has_key = bool(cert.pkcs11_token_label if cert.backend == "pkcs11" else cert.csc_credential)
 
     @api.depends("not_before", "not_after", "revoked")
     def _compute_state(self):
@@ -187,8 +199,7 @@ class HocbaCertificate(models.Model):
 
     def write(self, vals):
         if "certificate_pem" in vals:
-            if any((cert.certificate_pem or "").strip() != (vals["certificate_pem"] or "").strip()
-                   for cert in self):
+            if any((cert.certificate_pem or "").strip() != (vals["certificate_pem"] or "").strip() for cert in self):
                 # another certificate (a renewal) is warned about afresh
                 vals = dict(vals, expiry_warned_days=0, deadline_warned_year_id=False)
             vals.update(self._hocba_describe_vals(vals["certificate_pem"]))
@@ -204,9 +215,13 @@ class HocbaCertificate(models.Model):
             raise ValidationError(_("The certificate is not a readable X.509 certificate."))
         naive = lambda moment: moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)  # noqa: E731
         return {
-            "subject": info.subject, "issuer": info.issuer, "serial": info.serial,
-            "fingerprint": info.fingerprint_sha256, "not_before": naive(info.not_before),
-            "not_after": naive(info.not_after), "can_sign": info.can_sign,
+            "subject": info.subject,
+            "issuer": info.issuer,
+            "serial": info.serial,
+            "fingerprint": info.fingerprint_sha256,
+            "not_before": naive(info.not_before),
+            "not_after": naive(info.not_after),
+            "can_sign": info.can_sign,
         }
 
     # ---- Keys ----
@@ -218,23 +233,30 @@ class HocbaCertificate(models.Model):
         self.ensure_one()
         self._hocba_check_key_holder()
         try:
-            key_pem, cert_pem, chain = certificate_info.split_pkcs12(
-                base64.b64decode(pkcs12_b64 or ""), password or "")
+            key_pem, cert_pem, chain = certificate_info.split_pkcs12(base64.b64decode(pkcs12_b64 or ""), password or "")
         except ValueError:
             raise UserError(_("The key file cannot be opened: check its password."))
         try:
             key_vault.check_pin(pin)
         except key_vault.WeakPin:
-            raise UserError(_("Choose a signing PIN of at least %(n)s characters that is not "
-                              "a run of the same or consecutive digits.",
-                              n=key_vault.MIN_PIN_LENGTH))
+            raise UserError(
+                _(
+                    "Choose a signing PIN of at least %(n)s characters that is not "
+                    "a run of the same or consecutive digits.",
+                    n=key_vault.MIN_PIN_LENGTH,
+                )
+            )
         if self.certificate_pem and self.certificate_pem.strip() != cert_pem.decode().strip():
             raise UserError(_("The key file holds another certificate than %(name)s.", name=self.name))
         sealed = key_vault.seal(key_pem, pin, self._hocba_key_binding())
-        self.sudo().write({
-            "certificate_pem": cert_pem.decode(), "chain_pem": "".join(c.decode() for c in chain),
-            "backend": "pkcs12", "sealed_key": base64.b64encode(sealed),
-        })
+        self.sudo().write(
+            {
+                "certificate_pem": cert_pem.decode(),
+                "chain_pem": "".join(c.decode() for c in chain),
+                "backend": "pkcs12",
+                "sealed_key": base64.b64encode(sealed),
+            }
+        )
         self.message_post(body=_("Signing key stored, sealed with the holder's PIN."))
         return True
 
@@ -244,8 +266,11 @@ class HocbaCertificate(models.Model):
         self.ensure_one()
         self._hocba_check_key_holder()
         return {
-            "type": "ir.actions.client", "tag": "hocba_digital.key_dialog", "target": "new",
-            "name": _("Store the signing key"), "params": {"certificate_id": self.id},
+            "type": "ir.actions.client",
+            "tag": "hocba_digital.key_dialog",
+            "target": "new",
+            "name": _("Store the signing key"),
+            "params": {"certificate_id": self.id},
         }
 
     def _hocba_check_key_holder(self):
@@ -253,8 +278,7 @@ class HocbaCertificate(models.Model):
         if self.env.su or user.has_group(IT_OFFICER):
             return
         if self.user_id != user:
-            raise AccessError(_("Only the holder or the IT officer can store the key of %(name)s.",
-                                name=self.name))
+            raise AccessError(_("Only the holder or the IT officer can store the key of %(name)s.", name=self.name))
 
     def _hocba_key_binding(self):
         # binds the sealed blob to this certificate: a blob copied onto another
@@ -285,8 +309,13 @@ class HocbaCertificate(models.Model):
         if self.backend == "pkcs11":
             with self._hocba_backend_errors():
                 return pkcs11_signer.Pkcs11Signer(
-                    self.pkcs11_module, self.pkcs11_token_label, key_label=self.pkcs11_key_label,
-                    user_pin=pin, certificate=self._hocba_x509(), chain=self._hocba_chain())
+                    self.pkcs11_module,
+                    self.pkcs11_token_label,
+                    key_label=self.pkcs11_key_label,
+                    user_pin=pin,
+                    certificate=self._hocba_x509(),
+                    chain=self._hocba_chain(),
+                )
         if self.backend == "csc":
             account_sudo = self.sudo()  # the account's password is the IT officer's field
             if not (account_sudo.csc_url and account_sudo.csc_credential):
@@ -294,9 +323,12 @@ class HocbaCertificate(models.Model):
             refused = _("The remote signing service refused the account of %(name)s.", name=self.name)
             with self._hocba_backend_errors(refused):
                 return csc_signer.CscSigner(
-                    account_sudo.csc_url, account_sudo.csc_credential,
+                    account_sudo.csc_url,
+                    account_sudo.csc_credential,
                     username=account_sudo.csc_username or None,
-                    password=account_sudo.csc_password or None, timeout=30)
+                    password=account_sudo.csc_password or None,
+                    timeout=30,
+                )
         raise UserError(_("No kind of key is configured for %(name)s.", name=self.name))
 
     @contextlib.contextmanager
@@ -320,27 +352,41 @@ class HocbaCertificate(models.Model):
         try:
             yield
         except pkcs11_signer.TokenPinLockedError:
-            raise UserError(_("The PIN of the token of %(name)s is locked after too many wrong "
-                              "tries: have it unlocked by the token's administrator.", name=name))
+            raise UserError(
+                _(
+                    "The PIN of the token of %(name)s is locked after too many wrong "
+                    "tries: have it unlocked by the token's administrator.",
+                    name=name,
+                )
+            )
         except pkcs11_signer.TokenPinExpiredError:
-            raise UserError(_("The PIN of the token of %(name)s has expired: change it with the "
-                              "token's own tool first.", name=name))
+            raise UserError(
+                _("The PIN of the token of %(name)s has expired: change it with the token's own tool first.", name=name)
+            )
         except pkcs11_signer.TokenPinError:
             raise UserError(_("Wrong PIN for the token of %(name)s.", name=name))
         except pkcs11_signer.TokenNotFoundError:
-            raise UserError(_("The token %(token)s of %(name)s is not found: is it plugged in?",
-                              token=self.pkcs11_token_label, name=name))
+            raise UserError(
+                _(
+                    "The token %(token)s of %(name)s is not found: is it plugged in?",
+                    token=self.pkcs11_token_label,
+                    name=name,
+                )
+            )
         except pkcs11_signer.TokenKeyNotFoundError:
-            raise UserError(_("The token of %(name)s does not hold exactly one key labelled "
-                              "%(key)s.", name=name, key=self.pkcs11_key_label))
+            raise UserError(
+                _(
+                    "The token of %(name)s does not hold exactly one key labelled %(key)s.",
+                    name=name,
+                    key=self.pkcs11_key_label,
+                )
+            )
         except pkcs11_signer.Pkcs11SignerError as exc:
             raise UserError(_("The token of %(name)s cannot be used: %(why)s", name=name, why=exc))
         except csc_signer.CscAuthError:
-            raise UserError(csc_refused or _("The remote signing service refused the account of "
-                                             "%(name)s.", name=name))
+            raise UserError(csc_refused or _("The remote signing service refused the account of %(name)s.", name=name))
         except csc_signer.CscUnavailable:
-            raise UserError(_("The remote signing service of %(name)s cannot be reached: try "
-                              "again later.", name=name))
+            raise UserError(_("The remote signing service of %(name)s cannot be reached: try again later.", name=name))
         except csc_signer.CscError as exc:
             raise UserError(_("Remote signing for %(name)s failed: %(why)s", name=name, why=exc))
 
@@ -367,8 +413,7 @@ class HocbaCertificate(models.Model):
             if self.purpose != "seal":
                 return _("Only the school seal certificate can sign as the school.")
             if self.user_id and self.user_id != user:
-                return _("The seal certificate is operated by %(holder)s, not by you.",
-                         holder=self.user_id.name)
+                return _("The seal certificate is operated by %(holder)s, not by you.", holder=self.user_id.name)
             return False
         if self.purpose != "personal" or self.user_id != user:
             return _("The certificate %(name)s does not belong to you.", name=self.name)
@@ -397,15 +442,30 @@ class HocbaCertificate(models.Model):
             # the signer cannot edit certificates; their CA has just said it is revoked
             certificate_sudo = self.sudo()
             certificate_sudo.write({"revoked": True, "revoked_at": revoked_at})
-            raise UserError(_("The certificate %(name)s was revoked on %(date)s: it cannot sign.",
-                              name=self.name, date=format_date(self.env, revoked_at)))
+            raise UserError(
+                _(
+                    "The certificate %(name)s was revoked on %(date)s: it cannot sign.",
+                    name=self.name,
+                    date=format_date(self.env, revoked_at),
+                )
+            )
         if outcome.status == revocation_client.UNKNOWN:
-            _logger.warning("Revocation status of certificate %s unknown (%s): %s %s", self.serial,
-                            mode, outcome.reason, outcome.detail or outcome.url)
+            _logger.warning(
+                "Revocation status of certificate %s unknown (%s): %s %s",
+                self.serial,
+                mode,
+                outcome.reason,
+                outcome.detail or outcome.url,
+            )
             if mode == "require":
-                raise UserError(_("The revocation status of %(name)s cannot be checked: %(why)s. "
-                                  "Try again later or ask the IT officer.",
-                                  name=self.name, why=self._hocba_revocation_reason(outcome.reason)))
+                raise UserError(
+                    _(
+                        "The revocation status of %(name)s cannot be checked: %(why)s. "
+                        "Try again later or ask the IT officer.",
+                        name=self.name,
+                        why=self._hocba_revocation_reason(outcome.reason),
+                    )
+                )
 
     @api.model
     def _hocba_revocation_reason(self, reason):
@@ -432,8 +492,7 @@ class HocbaCertificate(models.Model):
             seals = self.sudo().search(domain + [("purpose", "=", "seal")], order="not_after desc")
             # the seal this user operates; else one nobody operates; else the
             # newest, which the checks then refuse with the operator's name
-            return (seals.filtered(lambda c: c.user_id == user)
-                    or seals.filtered(lambda c: not c.user_id) or seals)[:1]
+            return (seals.filtered(lambda c: c.user_id == user) or seals.filtered(lambda c: not c.user_id) or seals)[:1]
         domain += [("purpose", "=", "personal"), ("user_id", "=", user.id)]
         return self.sudo().search(domain, order="not_after desc", limit=1)
 
@@ -443,21 +502,26 @@ class HocbaCertificate(models.Model):
     # principal; documents also to the clerk who keeps them.
     # ----------------------------------------------------------------------
 
-    provider = fields.Selection(PROVIDER_SELECTION, string="Certification provider",
-                                tracking=True, index=True)
+    provider = fields.Selection(PROVIDER_SELECTION, string="Certification provider", tracking=True, index=True)
     cert_type = fields.Selection(
-        CERT_TYPE_SELECTION, string="Type", compute="_compute_cert_type", store=True,
-        readonly=False, precompute=True, tracking=True,
-        help="Follows the kind of key unless set by hand.")
-    document_ids = fields.One2many("hocba.certificate.document", "certificate_id",
-                                   string="Legal documents", groups=DOCUMENT_READERS)
+        CERT_TYPE_SELECTION,
+        string="Type",
+        compute="_compute_cert_type",
+        store=True,
+        readonly=False,
+        precompute=True,
+        tracking=True,
+        help="Follows the kind of key unless set by hand.",
+    )
+    document_ids = fields.One2many(
+        "hocba.certificate.document", "certificate_id", string="Legal documents", groups=DOCUMENT_READERS
+    )
     document_count = fields.Integer(compute="_compute_document_count", groups=DOCUMENT_READERS)
-    cost_ids = fields.One2many("hocba.certificate.cost", "certificate_id", string="Costs",
-                               groups=COST_READERS)
-    cost_currency_id = fields.Many2one(
-        "res.currency", compute="_compute_cost_total", groups=COST_READERS)
-    cost_total = fields.Monetary(compute="_compute_cost_total", string="Total cost",
-                                 currency_field="cost_currency_id", groups=COST_READERS)
+    cost_ids = fields.One2many("hocba.certificate.cost", "certificate_id", string="Costs", groups=COST_READERS)
+    cost_currency_id = fields.Many2one("res.currency", compute="_compute_cost_total", groups=COST_READERS)
+    cost_total = fields.Monetary(
+        compute="_compute_cost_total", string="Total cost", currency_field="cost_currency_id", groups=COST_READERS
+    )
     # the expiry warnings already given: the tightest threshold (days), and the
     # school year whose signing deadline this certificate was flagged for
     expiry_warned_days = fields.Integer(copy=False, readonly=True)
@@ -470,15 +534,21 @@ class HocbaCertificate(models.Model):
 
     @api.depends("document_ids")
     def _compute_document_count(self):
-        counts = dict(self.env["hocba.certificate.document"]._read_group(
-            [("certificate_id", "in", self.ids)], ["certificate_id"], ["__count"]))
+        counts = dict(
+            self.env["hocba.certificate.document"]._read_group(
+                [("certificate_id", "in", self.ids)], ["certificate_id"], ["__count"]
+            )
+        )
         for cert in self:
             cert.document_count = counts.get(cert, 0)
 
     @api.depends("cost_ids.amount")
     def _compute_cost_total(self):
-        totals = dict(self.env["hocba.certificate.cost"]._read_group(
-            [("certificate_id", "in", self.ids)], ["certificate_id"], ["amount:sum"]))
+        totals = dict(
+            self.env["hocba.certificate.cost"]._read_group(
+                [("certificate_id", "in", self.ids)], ["certificate_id"], ["amount:sum"]
+            )
+        )
         vnd = self.env.ref("base.VND")
         for cert in self:
             cert.cost_currency_id = vnd

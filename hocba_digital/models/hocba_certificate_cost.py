@@ -31,34 +31,56 @@ class HocbaCertificateCost(models.Model):
 
     name = fields.Char(string="Description")
     certificate_id = fields.Many2one(
-        "hocba.certificate", string="Certificate", required=True, index=True,
-        ondelete="restrict", check_company=True, tracking=True)
+        "hocba.certificate",
+        string="Certificate",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        check_company=True,
+        tracking=True,
+    )
     holder_id = fields.Many2one(related="certificate_id.user_id", string="Holder", store=True)
     purpose = fields.Selection(related="certificate_id.purpose", store=True)
-    provider = fields.Selection(PROVIDER_SELECTION, compute="_compute_from_certificate",
-                                store=True, readonly=False, precompute=True,
-                                string="Certification provider")
-    cert_type = fields.Selection(CERT_TYPE_SELECTION, compute="_compute_from_certificate",
-                                 store=True, readonly=False, precompute=True, string="Type")
-    kind = fields.Selection(COST_KIND_SELECTION, required=True, default="renewal",
-                            tracking=True)
-    currency_id = fields.Many2one(
-        "res.currency", required=True, readonly=True, default=lambda s: s.env.ref("base.VND"))
+    provider = fields.Selection(
+        PROVIDER_SELECTION,
+        compute="_compute_from_certificate",
+        store=True,
+        readonly=False,
+        precompute=True,
+        string="Certification provider",
+    )
+    cert_type = fields.Selection(
+        CERT_TYPE_SELECTION,
+        compute="_compute_from_certificate",
+        store=True,
+        readonly=False,
+        precompute=True,
+        string="Type",
+    )
+    kind = fields.Selection(COST_KIND_SELECTION, required=True, default="renewal", tracking=True)
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True, default=lambda s: s.env.ref("base.VND"))
     amount = fields.Monetary(string="Amount (VND)", required=True, tracking=True)
     date = fields.Date(required=True, default=fields.Date.context_today, tracking=True)
-    fiscal_year = fields.Integer(compute="_compute_fiscal_year", store=True, index=True,
-                                 aggregator=False)
+    fiscal_year = fields.Integer(compute="_compute_fiscal_year", store=True, index=True, aggregator=False)
     supplier_id = fields.Many2one("res.partner", string="Supplier", tracking=True)
     budget_line_id = fields.Many2one(
-        "hocba.budget.line", string="Budget line", index=True, check_company=True,
-        tracking=True, domain="[('fiscal_year', '=', fiscal_year)]")
+        "hocba.budget.line",
+        string="Budget line",
+        index=True,
+        check_company=True,
+        tracking=True,
+        domain="[('fiscal_year', '=', fiscal_year)]",
+    )
     payer_id = fields.Many2one(
-        "res.partner", string="Paid by", required=True, tracking=True,
+        "res.partner",
+        string="Paid by",
+        required=True,
+        tracking=True,
         default=lambda s: s.env.company.partner_id,
-        help="The school, or the body that funds it: never a pupil or a family.")
+        help="The school, or the body that funds it: never a pupil or a family.",
+    )
     note = fields.Text()
-    company_id = fields.Many2one("res.company", required=True, index=True,
-                                 default=lambda s: s.env.company)
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda s: s.env.company)
 
     @api.depends("certificate_id")
     def _compute_from_certificate(self):
@@ -78,7 +100,9 @@ class HocbaCertificateCost(models.Model):
         kinds = dict(self._fields["kind"]._description_selection(self.env))
         for cost in self:
             cost.display_name = cost.name or "%s - %s" % (
-                kinds.get(cost.kind, ""), cost.certificate_id.display_name or "")
+                kinds.get(cost.kind, ""),
+                cost.certificate_id.display_name or "",
+            )
 
     @api.constrains("payer_id")
     def _check_payer_not_family(self):
@@ -86,9 +110,13 @@ class HocbaCertificateCost(models.Model):
         family = self._hocba_family_partners(payers)
         for cost in self:
             if (cost.payer_id | cost.payer_id.commercial_partner_id) & family:
-                raise ValidationError(_(
-                    "%(payer)s is a pupil or a pupil's guardian: certificate costs are borne "
-                    "by the school, never by a pupil or a family.", payer=cost.payer_id.name))
+                raise ValidationError(
+                    _(
+                        "%(payer)s is a pupil or a pupil's guardian: certificate costs are borne "
+                        "by the school, never by a pupil or a family.",
+                        payer=cost.payer_id.name,
+                    )
+                )
 
     @api.model
     def _hocba_family_partners(self, partners):
@@ -108,17 +136,20 @@ class HocbaCertificateCost(models.Model):
     def _check_amount(self):
         for cost in self:
             if cost.amount < 0:
-                raise ValidationError(_("A cost cannot be negative: record a refund as a note "
-                                        "on the cost it reduces."))
+                raise ValidationError(_("A cost cannot be negative: record a refund as a note on the cost it reduces."))
 
     @api.constrains("budget_line_id", "date")
     def _check_budget_year(self):
         for cost in self.filtered("budget_line_id"):
             if cost.budget_line_id.fiscal_year != cost.date.year:
-                raise ValidationError(_(
-                    "The cost of %(date)s cannot be charged to the budget line %(line)s of "
-                    "fiscal year %(year)s.", date=cost.date.strftime("%d/%m/%Y"),
-                    line=cost.budget_line_id.display_name, year=cost.budget_line_id.fiscal_year))
+                raise ValidationError(
+                    _(
+                        "The cost of %(date)s cannot be charged to the budget line %(line)s of fiscal year %(year)s.",
+                        date=cost.date.strftime("%d/%m/%Y"),
+                        line=cost.budget_line_id.display_name,
+                        year=cost.budget_line_id.fiscal_year,
+                    )
+                )
 
     @api.model
     def action_hocba_export_xlsx(self):

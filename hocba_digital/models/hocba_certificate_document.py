@@ -26,13 +26,17 @@ class HocbaCertificateDocument(models.Model):
 
     name = fields.Char(required=True, tracking=True)
     certificate_id = fields.Many2one(
-        "hocba.certificate", string="Certificate", required=True, index=True,
-        ondelete="restrict", check_company=True, tracking=True)
+        "hocba.certificate",
+        string="Certificate",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        check_company=True,
+        tracking=True,
+    )
     holder_id = fields.Many2one(related="certificate_id.user_id", string="Holder")
-    kind = fields.Selection(DOCUMENT_KIND_SELECTION, required=True, default="decision",
-                            tracking=True)
-    reference = fields.Char(string="Number", help="Number and sign of the document, "
-                            "e.g. 125/QĐ-BCY.", tracking=True)
+    kind = fields.Selection(DOCUMENT_KIND_SELECTION, required=True, default="decision", tracking=True)
+    reference = fields.Char(string="Number", help="Number and sign of the document, e.g. 125/QĐ-BCY.", tracking=True)
     date = fields.Date(required=True, default=fields.Date.context_today, tracking=True)
     file = fields.Binary(attachment=True, required=True, copy=False)
     file_name = fields.Char()
@@ -42,5 +46,6 @@ class HocbaCertificateDocument(models.Model):
     @api.depends("name", "reference")
     def _compute_display_name(self):
         for document in self:
-            document.display_name = ("%s - %s" % (document.reference, document.name)
-                                     if document.reference else document.name)
+            document.display_name = (
+                "%s - %s" % (document.reference, document.name) if document.reference else document.name
+            )

@@ -7,6 +7,7 @@ class HocbaCodeWritten(models.AbstractModel):
     registers, documents received from other schools.  Access rights are checked
     first (a stranger gets the access error, not this one); then the model says
     whether the operation may go on."""
+
     _name = "hocba.code.written"
     _description = "Record written by the addon's services only"
 

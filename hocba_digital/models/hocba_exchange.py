@@ -14,9 +14,19 @@ STATES = [
 # states the sending cron picks up (when next_attempt_at has come)
 DUE_STATES = ("pending", "sent", "failed")
 # written by the exchange service only
-PROTOCOL_FIELDS = {"version_id", "state", "attempts", "last_error", "receiver_ref",
-                   "idempotency_key", "sent_at", "acknowledged_at", "replaces_exchange_id",
-                   "package_sha256", "duplicate_count"}
+PROTOCOL_FIELDS = {
+    "version_id",
+    "state",
+    "attempts",
+    "last_error",
+    "receiver_ref",
+    "idempotency_key",
+    "sent_at",
+    "acknowledged_at",
+    "replaces_exchange_id",
+    "package_sha256",
+    "duplicate_count",
+}
 
 
 class HocbaExchange(models.Model):
@@ -40,8 +50,9 @@ class HocbaExchange(models.Model):
     _check_company_auto = True
     _rec_name = "idempotency_key"
 
-    version_id = fields.Many2one("hocba.version", string="Version", required=True, readonly=True,
-                                 index=True, ondelete="restrict")
+    version_id = fields.Many2one(
+        "hocba.version", string="Version", required=True, readonly=True, index=True, ondelete="restrict"
+    )
     transcript_id = fields.Many2one(related="version_id.transcript_id", store=True, index=True)
     student_id = fields.Many2one(related="version_id.student_id", store=True, index=True)
     class_id = fields.Many2one(related="version_id.class_id", store=True, index=True)
@@ -50,27 +61,36 @@ class HocbaExchange(models.Model):
     version_number = fields.Integer(related="version_id.number", string="Version number")
     document_id = fields.Char(related="version_id.document_id")
     sync_deadline = fields.Date(related="year_id.sync_deadline")
-    state = fields.Selection(STATES, default="pending", required=True, readonly=True, index=True,
-                             tracking=True)
-    attempts = fields.Integer(default=0, readonly=True,
-                              help="How many times it was handed to the store.")
+    state = fields.Selection(STATES, default="pending", required=True, readonly=True, index=True, tracking=True)
+    attempts = fields.Integer(default=0, readonly=True, help="How many times it was handed to the store.")
     last_error = fields.Text(readonly=True)
-    receiver_ref = fields.Char(string="Receiver's reference", readonly=True, index=True,
-                               copy=False)
-    idempotency_key = fields.Char(required=True, readonly=True, copy=False,
-                                  help="Every attempt sends the package under this key, so the "
-                                       "store files it once.")
-    next_attempt_at = fields.Datetime(string="Next attempt", index=True,
-                                      help="When the package is sent (again) at the earliest.")
+    receiver_ref = fields.Char(string="Receiver's reference", readonly=True, index=True, copy=False)
+    idempotency_key = fields.Char(
+        required=True,
+        readonly=True,
+        copy=False,
+        help="Every attempt sends the package under this key, so the store files it once.",
+    )
+    next_attempt_at = fields.Datetime(
+        string="Next attempt", index=True, help="When the package is sent (again) at the earliest."
+    )
     sent_at = fields.Datetime(string="Last sent", readonly=True)
     acknowledged_at = fields.Datetime(readonly=True)
-    replaces_exchange_id = fields.Many2one("hocba.exchange", string="Replaces", readonly=True,
-                                           index=True, ondelete="restrict")
-    package_sha256 = fields.Char(string="Package SHA-256", readonly=True, copy=False,
-                                 help="The package checked and sent; checked again only if it "
-                                      "changes.")
-    duplicate_count = fields.Integer(string="Repeated acknowledgements", default=0, readonly=True,
-                                     help="Times the store said it already had this package.")
+    replaces_exchange_id = fields.Many2one(
+        "hocba.exchange", string="Replaces", readonly=True, index=True, ondelete="restrict"
+    )
+    package_sha256 = fields.Char(
+        string="Package SHA-256",
+        readonly=True,
+        copy=False,
+        help="The package checked and sent; checked again only if it changes.",
+    )
+    duplicate_count = fields.Integer(
+        string="Repeated acknowledgements",
+        default=0,
+        readonly=True,
+        help="Times the store said it already had this package.",
+    )
 
     _sql_constraints = [
         ("version_uniq", "unique(version_id)", "This version already has a package."),
@@ -80,9 +100,9 @@ class HocbaExchange(models.Model):
     @api.depends("student_id", "version_number")
     def _compute_display_name(self):
         for exchange in self:
-            exchange.display_name = _("%(pupil)s - version %(n)s",
-                                      pupil=exchange.student_id.name or "?",
-                                      n=exchange.version_number)
+            exchange.display_name = _(
+                "%(pupil)s - version %(n)s", pupil=exchange.student_id.name or "?", n=exchange.version_number
+            )
 
     # ---- guards ----
 
@@ -90,28 +110,32 @@ class HocbaExchange(models.Model):
     def create(self, vals_list):
         self.check_access("create")
         if not self.env.context.get("hocba_exchange_service"):
-            versions = self.env["hocba.version"].browse(
-                [vals.get("version_id") for vals in vals_list]).exists()
-            if len(versions) != len(vals_list) or versions.filtered(
-                    lambda v: v.state == "signing"):
-                raise UserError(_("Only an issued version is sent to the transcript store; its "
-                                  "package is made when it is issued."))
+            versions = self.env["hocba.version"].browse([vals.get("version_id") for vals in vals_list]).exists()
+            if len(versions) != len(vals_list) or versions.filtered(lambda v: v.state == "signing"):
+                raise UserError(
+                    _("Only an issued version is sent to the transcript store; its package is made when it is issued.")
+                )
             return self.browse(self._hocba_queue(versions).ids)
         return super().create(vals_list)
 
     def write(self, vals):
         self.check_access("write")
         if PROTOCOL_FIELDS & set(vals) and not self.env.context.get("hocba_exchange_service"):
-            raise UserError(_("The state of a package follows the transcript store's answers; "
-                              "use Retry to send a rejected package again."))
+            raise UserError(
+                _(
+                    "The state of a package follows the transcript store's answers; "
+                    "use Retry to send a rejected package again."
+                )
+            )
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_handed_over(self):
         held = self.filtered(lambda e: e.state in ("acknowledged", "sent"))
         if held:
-            raise UserError(_("%(name)s was handed to the transcript store: its record is kept.",
-                              name=held[0].display_name))
+            raise UserError(
+                _("%(name)s was handed to the transcript store: its record is kept.", name=held[0].display_name)
+            )
 
     # ---- making packages ----
 
@@ -121,8 +145,9 @@ class HocbaExchange(models.Model):
         a corrected version's package replaces the one of the version it
         corrects."""
         versions = versions.sudo().filtered(lambda v: v.state != "signing")
-        exchange_sudo = self.sudo().with_context(hocba_exchange_service=True, tracking_disable=True,
-                                                 mail_create_nolog=True, mail_create_nosubscribe=True)
+        exchange_sudo = self.sudo().with_context(
+            hocba_exchange_service=True, tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
+        )
         existing = exchange_sudo.search([("version_id", "in", versions.ids)])
         missing = versions - existing.version_id
         # the replaced versions first, so that their packages exist to point to
@@ -130,22 +155,27 @@ class HocbaExchange(models.Model):
             replaced = version.replaces_id
             if replaced and not replaced.exchange_ids:
                 exchange_sudo._hocba_queue(replaced)
-            existing |= exchange_sudo.create({
-                "version_id": version.id,
-                "idempotency_key": exchange_package.idempotency_key(version.document_id),
-                "replaces_exchange_id": replaced.exchange_ids[:1].id,
-            })
+            existing |= exchange_sudo.create(
+                {
+                    "version_id": version.id,
+                    "idempotency_key": exchange_package.idempotency_key(version.document_id),
+                    "replaces_exchange_id": replaced.exchange_ids[:1].id,
+                }
+            )
         return existing
 
     @api.model
     def _hocba_queue_missing(self, limit=500):
         """Packages for issued versions that have none (issued before this
         module was installed, or while it failed): a bounded catch-up."""
-        self.env.cr.execute("""
+        self.env.cr.execute(
+            """
             SELECT v.id FROM hocba_version v
               LEFT JOIN hocba_exchange e ON e.version_id = v.id
              WHERE v.state IN ('issued', 'superseded') AND e.id IS NULL
-             ORDER BY v.id LIMIT %s""", [limit])
+             ORDER BY v.id LIMIT %s""",
+            [limit],
+        )
         ids = [row[0] for row in self.env.cr.fetchall()]
         if ids:
             self._hocba_queue(self.env["hocba.version"].browse(ids))
@@ -155,8 +185,7 @@ class HocbaExchange(models.Model):
 
     def _hocba_check_it_officer(self):
         if not self.env.user.has_group(IT_OFFICER):
-            raise AccessError(_("Only the IT officer manages the exchange with the transcript "
-                                "store."))
+            raise AccessError(_("Only the IT officer manages the exchange with the transcript store."))
 
     def action_retry(self):
         """Send rejected (or failing) packages again, once what was wrong is fixed:
@@ -167,12 +196,16 @@ class HocbaExchange(models.Model):
         if not retried:
             raise UserError(_("Only a rejected or failing package can be retried."))
         for exchange in retried:
-            exchange.message_post(body=_("Retry asked by %(user)s after: %(error)s",
-                                         user=self.env.user.name,
-                                         error=exchange.last_error or "-"))
-        retried.with_context(hocba_exchange_service=True).write({
-            "state": "pending", "next_attempt_at": fields.Datetime.now(), "last_error": False,
-            "package_sha256": False})
+            exchange.message_post(
+                body=_(
+                    "Retry asked by %(user)s after: %(error)s",
+                    user=self.env.user.name,
+                    error=exchange.last_error or "-",
+                )
+            )
+        retried.with_context(hocba_exchange_service=True).write(
+            {"state": "pending", "next_attempt_at": fields.Datetime.now(), "last_error": False, "package_sha256": False}
+        )
         self.env["hocba.exchange.service"]._hocba_trigger()
         return True
 
@@ -186,14 +219,24 @@ class HocbaExchange(models.Model):
             due.check_access("write")
             due.write({"next_attempt_at": fields.Datetime.now()})
         self.env["hocba.exchange.service"]._hocba_trigger()
-        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
-            "type": "info", "sticky": False,
-            "message": _("The packages are being sent; refresh in a moment.")}}
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "sticky": False,
+                "message": _("The packages are being sent; refresh in a moment."),
+            },
+        }
 
     def action_open_version(self):
         self.ensure_one()
-        return {"type": "ir.actions.act_window", "res_model": "hocba.version",
-                "res_id": self.version_id.id, "view_mode": "form"}
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "hocba.version",
+            "res_id": self.version_id.id,
+            "view_mode": "form",
+        }
 
     # ---- figures for the dashboard ----
 
@@ -207,21 +250,29 @@ class HocbaExchange(models.Model):
         self.check_access("read")
         if year_ids is None:
             year_ids = self.env["school.year"].search([("state", "=", "open")]).ids or [
-                year.id for year, in self._read_group([], ["year_id"])]
+                year.id for (year,) in self._read_group([], ["year_id"])
+            ]
         counts = self._read_group([("year_id", "in", year_ids)], ["class_id", "state"], ["__count"])
-        transcripts = dict(self.env["hocba.transcript"]._read_group(
-            [("year_id", "in", year_ids)], ["class_id"], ["__count"]))
+        transcripts = dict(
+            self.env["hocba.transcript"]._read_group([("year_id", "in", year_ids)], ["class_id"], ["__count"])
+        )
         classes = self.env["school.class"].search([("year_id", "in", year_ids)])
         today = fields.Date.context_today(self)
         rows = {}
         for school_class in classes.sorted(lambda c: (c.year_id.date_start, c.name or "")):
             deadline = school_class.year_id.sync_deadline
             rows[school_class] = dict(
-                {state: 0 for state, _label in STATES}, class_id=school_class.id,
-                class_name=school_class.name, year_id=school_class.year_id.id,
-                year_name=school_class.year_id.name, sync_deadline=deadline,
+                {state: 0 for state, _label in STATES},
+                class_id=school_class.id,
+                class_name=school_class.name,
+                year_id=school_class.year_id.id,
+                year_name=school_class.year_id.name,
+                sync_deadline=deadline,
                 days_left=(deadline - today).days if deadline else None,
-                transcripts=transcripts.get(school_class, 0), packages=0, not_acknowledged=0)
+                transcripts=transcripts.get(school_class, 0),
+                packages=0,
+                not_acknowledged=0,
+            )
         for school_class, state, count in counts:
             row = rows.get(school_class)
             if row is None:

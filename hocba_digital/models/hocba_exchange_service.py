@@ -73,9 +73,10 @@ class HocbaExchangeService(models.AbstractModel):
         cron_sudo = self.env.ref(CRON, raise_if_not_found=False)
         if not cron_sudo:
             return None
-        self.env.cr.execute("SELECT min(next_attempt_at) FROM hocba_exchange "
-                            "WHERE state IN %s AND next_attempt_at > %s",
-                            [DUE_STATES, fields.Datetime.now()])
+        self.env.cr.execute(
+            "SELECT min(next_attempt_at) FROM hocba_exchange WHERE state IN %s AND next_attempt_at > %s",
+            [DUE_STATES, fields.Datetime.now()],
+        )
         at = self.env.cr.fetchone()[0]
         if at and at < cron_sudo.sudo().nextcall:
             cron_sudo.sudo()._trigger(at)
@@ -102,14 +103,16 @@ class HocbaExchangeService(models.AbstractModel):
     @api.model
     def _hocba_due_count(self, now=None, ids=None):
         self.env.flush_all()
-        self.env.cr.execute("SELECT count(*) FROM hocba_exchange e WHERE " + DUE_SQL,
-                            self._hocba_due_params(now, ids))
+        self.env.cr.execute("SELECT count(*) FROM hocba_exchange e WHERE " + DUE_SQL, self._hocba_due_params(now, ids))
         return self.env.cr.fetchone()[0]
 
     @api.model
     def _hocba_due_params(self, now, ids):
-        return {"states": DUE_STATES, "now": now or fields.Datetime.now(),
-                "ids": list(ids) if ids is not None else None}
+        return {
+            "states": DUE_STATES,
+            "now": now or fields.Datetime.now(),
+            "ids": list(ids) if ids is not None else None,
+        }
 
     # ---- one run ----
 
@@ -123,16 +126,33 @@ class HocbaExchangeService(models.AbstractModel):
         if ids is not None and not ids:
             ids = [0]
         clock = (lambda: now) if now else fields.Datetime.now
-        result = {"handled": 0, "stopped": False, "skipped": 0, "refused": 0,
-                  **{kind: 0 for kind in (exchange_client.ACKNOWLEDGED, exchange_client.DUPLICATE,
-                                          exchange_client.REJECTED, exchange_client.RETRY)}}
+        result = {
+            "handled": 0,
+            "stopped": False,
+            "skipped": 0,
+            "refused": 0,
+            **{
+                kind: 0
+                for kind in (
+                    exchange_client.ACKNOWLEDGED,
+                    exchange_client.DUPLICATE,
+                    exchange_client.REJECTED,
+                    exchange_client.RETRY,
+                )
+            },
+        }
         self.env.flush_all()
         params = self._hocba_due_params(clock(), ids)
-        self.env.cr.execute("SELECT e.id FROM hocba_exchange e WHERE " + DUE_SQL + """
+        self.env.cr.execute(
+            "SELECT e.id FROM hocba_exchange e WHERE "
+            + DUE_SQL
+            + """
             ORDER BY e.next_attempt_at NULLS FIRST, e.id LIMIT %(limit)s""",
-                            dict(params, limit=limit))
-        exchange_sudo = self.env["hocba.exchange"].sudo().with_context(
-            hocba_exchange_service=True, tracking_disable=True)
+            dict(params, limit=limit),
+        )
+        exchange_sudo = (
+            self.env["hocba.exchange"].sudo().with_context(hocba_exchange_service=True, tracking_disable=True)
+        )
         exchanges = exchange_sudo.browse([row[0] for row in self.env.cr.fetchall()])
         if not exchanges:
             return result
@@ -142,8 +162,7 @@ class HocbaExchangeService(models.AbstractModel):
             for exchange in exchanges:
                 if exchange.company_id in stopped:
                     continue
-                kind, outcome = self._hocba_send_one(exchange, data[exchange.id], clients, clock,
-                                                     auto_commit, ids)
+                kind, outcome = self._hocba_send_one(exchange, data[exchange.id], clients, clock, auto_commit, ids)
                 result[kind] += 1
                 if kind != "skipped":
                     result["handled"] += 1
@@ -168,12 +187,12 @@ class HocbaExchangeService(models.AbstractModel):
             data[exchange.id] = {
                 "xml": base64.b64decode(version.xml_file or b""),
                 "pdf": base64.b64decode(version.pdf_file or b""),
-                "document_id": version.document_id, "version": version.number,
-                "replaces": {"document_id": replaced.document_id, "version": replaced.number}
-                if replaced else None,
-                "issued_at": version.issued_at and version.issued_at.replace(
-                    tzinfo=datetime.timezone.utc).isoformat(),
-                "xml_sha256": version.xml_sha256 or None, "pdf_sha256": version.pdf_sha256 or None,
+                "document_id": version.document_id,
+                "version": version.number,
+                "replaces": {"document_id": replaced.document_id, "version": replaced.number} if replaced else None,
+                "issued_at": version.issued_at and version.issued_at.replace(tzinfo=datetime.timezone.utc).isoformat(),
+                "xml_sha256": version.xml_sha256 or None,
+                "pdf_sha256": version.pdf_sha256 or None,
             }
         return data
 
@@ -188,7 +207,8 @@ class HocbaExchangeService(models.AbstractModel):
                 self.env.cr.execute(
                     "SELECT COALESCE(e.attempts, 0) FROM hocba_exchange e "
                     "WHERE e.id = %(id)s AND " + DUE_SQL + " FOR UPDATE OF e SKIP LOCKED",
-                    dict(self._hocba_due_params(now, ids), id=exchange.id))
+                    dict(self._hocba_due_params(now, ids), id=exchange.id),
+                )
                 row = self.env.cr.fetchone()
         except psycopg2.errors.SerializationFailure:
             row = None
@@ -209,15 +229,20 @@ class HocbaExchangeService(models.AbstractModel):
         if client is None:
             client = clients[company_sudo] = self._hocba_client(company_sudo)
         attempt, sent_at = attempts + 1, clock()
-        exchange.write({
-            "state": "sent", "attempts": attempt, "sent_at": sent_at,
-            "next_attempt_at": sent_at + datetime.timedelta(
-                seconds=sum(client.timeout) + LEASE_MARGIN),
-            "package_sha256": package.sha256})
+        exchange.write(
+            {
+                "state": "sent",
+                "attempts": attempt,
+                "sent_at": sent_at,
+                "next_attempt_at": sent_at + datetime.timedelta(seconds=sum(client.timeout) + LEASE_MARGIN),
+                "package_sha256": package.sha256,
+            }
+        )
         # committed before the request leaves: from here the package is "sent"
         self._hocba_commit(auto_commit)
-        outcome = client.submit(package.body, package.sha256, exchange.idempotency_key,
-                                school_code=package.manifest["school"]["code"])
+        outcome = client.submit(
+            package.body, package.sha256, exchange.idempotency_key, school_code=package.manifest["school"]["code"]
+        )
         self._hocba_record(exchange, attempt, outcome, clock())
         self._hocba_commit(auto_commit)
         return outcome.kind, outcome
@@ -243,50 +268,60 @@ class HocbaExchangeService(models.AbstractModel):
             client_cert_pem=company_sudo.hocba_exchange_client_cert_pem or None,
             client_key_pem=company_sudo.hocba_exchange_client_key_pem or None,
             ca_pem=company_sudo.hocba_exchange_ca_pem or None,
-            connect_timeout=float(params.get_param("hocba_digital.exchange_connect_timeout")
-                                  or exchange_client.CONNECT_TIMEOUT),
-            read_timeout=float(params.get_param("hocba_digital.exchange_read_timeout")
-                               or exchange_client.READ_TIMEOUT))
+            connect_timeout=float(
+                params.get_param("hocba_digital.exchange_connect_timeout") or exchange_client.CONNECT_TIMEOUT
+            ),
+            read_timeout=float(params.get_param("hocba_digital.exchange_read_timeout") or exchange_client.READ_TIMEOUT),
+        )
 
     def _hocba_refuse(self, exchange, reasons):
-        text = _("Not sent: the package failed its checks before leaving:\n%(reasons)s",
-                 reasons="\n".join("- %s" % r for r in reasons))
-        exchange.write({"state": "rejected", "last_error": text, "next_attempt_at": False,
-                        "package_sha256": False})
+        text = _(
+            "Not sent: the package failed its checks before leaving:\n%(reasons)s",
+            reasons="\n".join("- %s" % r for r in reasons),
+        )
+        exchange.write({"state": "rejected", "last_error": text, "next_attempt_at": False, "package_sha256": False})
         exchange.message_post(body=text)
 
     def _hocba_record(self, exchange, attempt, outcome, now):
         """Write the store's answer, unless the package changed hands meanwhile
         (its lease ended and another run sent it again: that run records)."""
-        self.env.cr.execute("SELECT COALESCE(attempts, 0), state FROM hocba_exchange WHERE id = %s "
-                            "FOR UPDATE",
-                            [exchange.id])
+        self.env.cr.execute(
+            "SELECT COALESCE(attempts, 0), state FROM hocba_exchange WHERE id = %s FOR UPDATE", [exchange.id]
+        )
         if self.env.cr.fetchone() != (attempt, "sent"):
-            _logger.info("Package %s changed hands while it was sent; not recording %s",
-                         exchange.idempotency_key, outcome.kind)
+            _logger.info(
+                "Package %s changed hands while it was sent; not recording %s", exchange.idempotency_key, outcome.kind
+            )
             return
         exchange.invalidate_recordset()
         if outcome.delivered:
-            vals = {"state": "acknowledged", "receiver_ref": outcome.receiver_ref,
-                    "acknowledged_at": now, "last_error": False, "next_attempt_at": False}
+            vals = {
+                "state": "acknowledged",
+                "receiver_ref": outcome.receiver_ref,
+                "acknowledged_at": now,
+                "last_error": False,
+                "next_attempt_at": False,
+            }
             if outcome.kind == exchange_client.DUPLICATE:
                 vals["duplicate_count"] = exchange.duplicate_count + 1
             exchange.write(vals)
             return
         if outcome.kind == exchange_client.REJECTED:
-            exchange.write({"state": "rejected", "last_error": outcome.message,
-                            "next_attempt_at": False})
-            exchange.message_post(body=_("Rejected by the transcript store: %(why)s",
-                                         why=outcome.message))
+            exchange.write({"state": "rejected", "last_error": outcome.message, "next_attempt_at": False})
+            exchange.message_post(body=_("Rejected by the transcript store: %(why)s", why=outcome.message))
             return
-        delay = exchange_client.backoff_delay(attempt, retry_after=outcome.retry_after,
-                                              key=exchange.idempotency_key)
-        exchange.write({"state": "sent" if outcome.maybe_delivered else "failed",
-                        "last_error": outcome.message,
-                        "next_attempt_at": now + datetime.timedelta(seconds=delay)})
+        delay = exchange_client.backoff_delay(attempt, retry_after=outcome.retry_after, key=exchange.idempotency_key)
+        exchange.write(
+            {
+                "state": "sent" if outcome.maybe_delivered else "failed",
+                "last_error": outcome.message,
+                "next_attempt_at": now + datetime.timedelta(seconds=delay),
+            }
+        )
         if attempt == ALERT_ATTEMPTS:
-            exchange.message_post(body=_("Still not acknowledged after %(n)s attempts: %(why)s",
-                                         n=attempt, why=outcome.message))
+            exchange.message_post(
+                body=_("Still not acknowledged after %(n)s attempts: %(why)s", n=attempt, why=outcome.message)
+            )
 
     # ---- activities to the IT officer ----
 
@@ -298,35 +333,56 @@ class HocbaExchangeService(models.AbstractModel):
         themselves once nothing is left."""
         today = today or fields.Date.context_today(self)
         exchange_sudo = self.env["hocba.exchange"].sudo()
-        left = dict(exchange_sudo._read_group([("state", "!=", "acknowledged")], ["year_id"],
-                                              ["__count"]))
-        trouble = dict(exchange_sudo._read_group(
-            ["|", ("state", "=", "rejected"), "&", ("state", "in", ("sent", "failed")),
-             ("attempts", ">=", ALERT_ATTEMPTS)], ["year_id"], ["__count"]))
+        left = dict(exchange_sudo._read_group([("state", "!=", "acknowledged")], ["year_id"], ["__count"]))
+        trouble = dict(
+            exchange_sudo._read_group(
+                [
+                    "|",
+                    ("state", "=", "rejected"),
+                    "&",
+                    ("state", "in", ("sent", "failed")),
+                    ("attempts", ">=", ALERT_ATTEMPTS),
+                ],
+                ["year_id"],
+                ["__count"],
+            )
+        )
         xmlids = {"failing": ACTIVITY_FAILING, "deadline": ACTIVITY_DEADLINE}
         types = {kind: self.env.ref(xmlid, raise_if_not_found=False) for kind, xmlid in xmlids.items()}
         if not all(types.values()):
             return
-        open_activities = self.env["mail.activity"].sudo().search([
-            ("res_model", "=", "school.year"),
-            ("activity_type_id", "in", [t.id for t in types.values()])])
+        open_activities = (
+            self.env["mail.activity"]
+            .sudo()
+            .search([("res_model", "=", "school.year"), ("activity_type_id", "in", [t.id for t in types.values()])])
+        )
         mine_of = {}
         for activity in open_activities:
             key = (activity.res_id, activity.activity_type_id)
             mine_of[key] = mine_of.get(key, activity.browse()) | activity
-        years = self.env["school.year"].sudo().browse(
-            {y.id for y in left} | set(open_activities.mapped("res_id")))
+        years = self.env["school.year"].sudo().browse({y.id for y in left} | set(open_activities.mapped("res_id")))
         it_users = self.env.ref(IT_OFFICER).users.filtered(lambda u: not u.share)
         for year in years.exists():
             days = (year.sync_deadline - today).days if year.sync_deadline else None
             notes = {
-                "failing": trouble.get(year) and _(
+                "failing": trouble.get(year)
+                and _(
                     "%(n)s package(s) of %(year)s were rejected or keep failing: see Exchange > "
-                    "Packages, fix what they say and retry them.", n=trouble[year], year=year.name),
-                "deadline": left.get(year) and days is not None and days <= DEADLINE_WARNING_DAYS
-                and _("The sync deadline of %(year)s is %(date)s (%(days)s day(s)): %(n)s "
-                      "package(s) are not acknowledged yet.", year=year.name,
-                      date=year.sync_deadline, days=days, n=left[year]),
+                    "Packages, fix what they say and retry them.",
+                    n=trouble[year],
+                    year=year.name,
+                ),
+                "deadline": left.get(year)
+                and days is not None
+                and days <= DEADLINE_WARNING_DAYS
+                and _(
+                    "The sync deadline of %(year)s is %(date)s (%(days)s day(s)): %(n)s "
+                    "package(s) are not acknowledged yet.",
+                    year=year.name,
+                    date=year.sync_deadline,
+                    days=days,
+                    n=left[year],
+                ),
             }
             users = it_users.filtered(lambda u, c=year.company_id: c in u.company_ids)
             for kind, note in notes.items():
@@ -334,8 +390,6 @@ class HocbaExchangeService(models.AbstractModel):
                 if not note:
                     mine.action_feedback(feedback=_("Nothing left to do."))
                     continue
-                mine.filtered(lambda a, n=note: html2plaintext(a.note or "") != n).write(
-                    {"note": note})
+                mine.filtered(lambda a, n=note: html2plaintext(a.note or "") != n).write({"note": note})
                 for user in users - mine.user_id:
-                    year.activity_schedule(xmlids[kind], user_id=user.id, note=note,
-                                           date_deadline=today)
+                    year.activity_schedule(xmlids[kind], user_id=user.id, note=note, date_deadline=today)

@@ -37,31 +37,42 @@ class HocbaIssueLog(models.Model):
 
     name = fields.Char(string="Register number", readonly=True, index=True)
     kind = fields.Selection(
-        [("copy", "Copy"), ("extract", "Extract"), ("transfer_out", "Transfer package sent"),
-         ("transfer_in", "Transfer package received")],
-        required=True, readonly=True, index=True)
-    channel = fields.Selection([("back_office", "School office"), ("portal", "Parent portal")],
-                               required=True, readonly=True, default="back_office")
-    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True,
-                                 default=lambda self: self.env.company)
-    student_id = fields.Many2one("school.student", string="Pupil", readonly=True, index=True,
-                                 ondelete="restrict")
+        [
+            ("copy", "Copy"),
+            ("extract", "Extract"),
+            ("transfer_out", "Transfer package sent"),
+            ("transfer_in", "Transfer package received"),
+        ],
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    channel = fields.Selection(
+        [("back_office", "School office"), ("portal", "Parent portal")],
+        required=True,
+        readonly=True,
+        default="back_office",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True, default=lambda self: self.env.company
+    )
+    student_id = fields.Many2one("school.student", string="Pupil", readonly=True, index=True, ondelete="restrict")
     version_ids = fields.Many2many("hocba.version", string="Versions", readonly=True)
-    transfer_document_ids = fields.One2many("hocba.transfer.document", "import_log_id",
-                                            string="Documents received", readonly=True)
+    transfer_document_ids = fields.One2many(
+        "hocba.transfer.document", "import_log_id", string="Documents received", readonly=True
+    )
     document_count = fields.Integer(string="Files", readonly=True)
-    requester_partner_id = fields.Many2one("res.partner", string="Requester (contact)",
-                                           readonly=True)
+    requester_partner_id = fields.Many2one("res.partner", string="Requester (contact)", readonly=True)
     requester_name = fields.Char(string="Requested by", readonly=True)
-    requester_relation = fields.Selection(REQUESTER_RELATIONS, string="Relation to the pupil",
-                                          readonly=True)
+    requester_relation = fields.Selection(REQUESTER_RELATIONS, string="Relation to the pupil", readonly=True)
     reason = fields.Text(readonly=True)
-    issued_by_id = fields.Many2one("res.users", string="Issued by", readonly=True,
-                                   help="Empty for a copy the parents took on the portal.")
-    issued_at = fields.Datetime(string="Date", required=True, readonly=True,
-                                default=fields.Datetime.now)
-    other_school = fields.Char(string="Sending school", readonly=True,
-                               help="For a package received: the school that sent it.")
+    issued_by_id = fields.Many2one(
+        "res.users", string="Issued by", readonly=True, help="Empty for a copy the parents took on the portal."
+    )
+    issued_at = fields.Datetime(string="Date", required=True, readonly=True, default=fields.Datetime.now)
+    other_school = fields.Char(
+        string="Sending school", readonly=True, help="For a package received: the school that sent it."
+    )
     file_name = fields.Char(readonly=True)
     file_sha256 = fields.Char(string="File SHA-256", readonly=True, index=True)
     file_size = fields.Integer(string="File size (bytes)", readonly=True)
@@ -97,12 +108,15 @@ class HocbaIssueLog(models.Model):
         first."""
         company = (student.company_id if student else None) or self.env.company
         if data is not None:
-            values.update(file_sha256=self.env["hocba.version"]._hocba_sha256(data),
-                          file_size=len(data))
-        values.update({
-            "kind": kind, "student_id": student.id if student else False,
-            "company_id": company.id, "version_ids": [(6, 0, versions.ids if versions else [])],
-        })
+            values.update(file_sha256=self.env["hocba.version"]._hocba_sha256(data), file_size=len(data))
+        values.update(
+            {
+                "kind": kind,
+                "student_id": student.id if student else False,
+                "company_id": company.id,
+                "version_ids": [(6, 0, versions.ids if versions else [])],
+            }
+        )
         if not values.get("name"):
             values["name"] = self._hocba_next_number(company)
         values.setdefault("issued_by_id", self.env.user.id)
@@ -135,9 +149,16 @@ class HocbaIssueLog(models.Model):
         guardian = partner and partner in version_sudo.student_id.guardian_ids
         files = {"pdf": version_sudo.pdf_filename, "xml": version_sudo.xml_filename}
         return self._hocba_register(
-            "copy", version_sudo.student_id, version_sudo, data, channel="portal",
-            issued_by_id=False, requester_partner_id=partner.id if partner else False,
+            "copy",
+            version_sudo.student_id,
+            version_sudo,
+            data,
+            channel="portal",
+            issued_by_id=False,
+            requester_partner_id=partner.id if partner else False,
             requester_name=False if partner else _("Holder of the link sent to the guardians"),
-            requester_relation="parent" if guardian else "other", file_name=files[kind],
+            requester_relation="parent" if guardian else "other",
+            file_name=files[kind],
             document_count=1,
-            note=_("Parent portal (link by mail)") if by_link else _("Parent portal"))
+            note=_("Parent portal (link by mail)") if by_link else _("Parent portal"),
+        )

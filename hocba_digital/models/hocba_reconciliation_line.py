@@ -24,18 +24,30 @@ class HocbaReconciliationLine(models.Model):
     _order = "date desc, reconciliation_id desc, class_id, student_id"
     _check_company_auto = True
 
-    reconciliation_id = fields.Many2one("hocba.reconciliation", string="Round", required=True,
-                                        ondelete="cascade", index=True, readonly=True)
+    reconciliation_id = fields.Many2one(
+        "hocba.reconciliation", string="Round", required=True, ondelete="cascade", index=True, readonly=True
+    )
     date = fields.Datetime(related="reconciliation_id.date", store=True, string="Checked on")
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
-    student_id = fields.Many2one("school.student", string="Pupil", required=True, index=True,
-                                 ondelete="cascade", readonly=True, check_company=True)
-    class_id = fields.Many2one("school.class", string="Class", readonly=True, index=True,
-                               help="The pupil's class at the time of the round.")
+    student_id = fields.Many2one(
+        "school.student",
+        string="Pupil",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        readonly=True,
+        check_company=True,
+    )
+    class_id = fields.Many2one(
+        "school.class", string="Class", readonly=True, index=True, help="The pupil's class at the time of the round."
+    )
     outcome = fields.Selection(OUTCOMES, required=True, readonly=True, index=True)
     matched_percent = fields.Integer(
-        string="Matched (%)", readonly=True, aggregator="avg",
-        help="100 for a match, 0 otherwise: averaged, the rate of a group of pupils.")
+        string="Matched (%)",
+        readonly=True,
+        aggregator="avg",
+        help="100 for a match, 0 otherwise: averaged, the rate of a group of pupils.",
+    )
     name_differs = fields.Boolean(string="Name differs", readonly=True)
     birth_date_differs = fields.Boolean(string="Birth date differs", readonly=True)
     sex_differs = fields.Boolean(string="Sex differs", readonly=True)
@@ -44,21 +56,19 @@ class HocbaReconciliationLine(models.Model):
     sent_name = fields.Char(string="Name sent", readonly=True)
     sent_birth_date = fields.Date(string="Birth date sent", readonly=True)
     sent_sex = fields.Selection(SEXES, string="Sex sent", readonly=True)
-    sent_personal_id = fields.Char(string="Personal ID sent (full)", readonly=True,
-                                   groups=PERSONAL_ID_GROUPS)
+    sent_personal_id = fields.Char(string="Personal ID sent (full)", readonly=True, groups=PERSONAL_ID_GROUPS)
     population_name = fields.Char(string="Name in the population database", readonly=True)
-    population_birth_date = fields.Date(string="Birth date in the population database",
-                                        readonly=True)
-    population_sex = fields.Selection(SEXES, string="Sex in the population database",
-                                      readonly=True)
+    population_birth_date = fields.Date(string="Birth date in the population database", readonly=True)
+    population_sex = fields.Selection(SEXES, string="Sex in the population database", readonly=True)
     population_personal_id = fields.Char(
-        string="Personal ID in the population database (full)", readonly=True,
-        groups=PERSONAL_ID_GROUPS)
+        string="Personal ID in the population database (full)", readonly=True, groups=PERSONAL_ID_GROUPS
+    )
     sent_personal_id_display = fields.Char(
-        string="Personal ID sent", compute="_compute_personal_id_display", compute_sudo=True)
+        string="Personal ID sent", compute="_compute_personal_id_display", compute_sudo=True
+    )
     population_personal_id_display = fields.Char(
-        string="Personal ID in the population database",
-        compute="_compute_personal_id_display", compute_sudo=True)
+        string="Personal ID in the population database", compute="_compute_personal_id_display", compute_sudo=True
+    )
 
     @api.depends("sent_personal_id", "population_personal_id", "student_id")
     @api.depends_context("uid")
@@ -72,23 +82,30 @@ class HocbaReconciliationLine(models.Model):
 
     @api.model
     def _hocba_field_labels(self):
-        return {"name": _("Name"), "birth_date": _("Birth date"), "sex": _("Sex"),
-                "personal_id": _("Personal ID")}
+        return {"name": _("Name"), "birth_date": _("Birth date"), "sex": _("Sex"), "personal_id": _("Personal ID")}
 
     @api.model
     def _hocba_line_vals(self, pupil, sent, found, outcome):
         labels = self._hocba_field_labels()
         differing = set(outcome.fields)
         vals = {
-            "student_id": pupil.id, "company_id": pupil.company_id.id,
-            "class_id": pupil.class_id.id, "outcome": outcome.state,
+            "student_id": pupil.id,
+            "company_id": pupil.company_id.id,
+            "class_id": pupil.class_id.id,
+            "outcome": outcome.state,
             "matched_percent": 100 if outcome.state == pr.MATCHED else 0,
             "differences": ", ".join(labels[f] for f in outcome.fields) or False,
-            "sent_name": sent.name, "sent_birth_date": sent.birth_date, "sent_sex": sent.sex,
+            "sent_name": sent.name,
+            "sent_birth_date": sent.birth_date,
+            "sent_sex": sent.sex,
             "sent_personal_id": sent.personal_id or False,
         }
         vals.update({f + "_differs": f in differing for f in pr.FIELDS})
         if found is not None:
-            vals.update(population_name=found.name, population_birth_date=found.birth_date,
-                        population_sex=found.sex, population_personal_id=found.personal_id)
+            vals.update(
+                population_name=found.name,
+                population_birth_date=found.birth_date,
+                population_sex=found.sex,
+                population_personal_id=found.personal_id,
+            )
         return vals

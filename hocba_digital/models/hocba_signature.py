@@ -34,15 +34,19 @@ class HocbaSignature(models.Model):
     covered_digest = fields.Char(
         string="Digest of the signed part",
         help="SHA-256 of the signed subject block, canonicalised: shows that the results of "
-             "a school subject changed without verifying the signature.")
+        "a school subject changed without verifying the signature.",
+    )
     state = fields.Selection(
-        [("valid", "Valid"), ("invalidated", "Invalidated")], default="valid", required=True,
-        index=True)
+        [("valid", "Valid"), ("invalidated", "Invalidated")], default="valid", required=True, index=True
+    )
     invalidated_reason = fields.Char(string="Why invalidated")
 
     _sql_constraints = [
-        ("one_valid_per_place", "EXCLUDE (version_id WITH =, wrapper_id WITH =) WHERE (state = 'valid')",
-         "This part of the transcript is already signed."),
+        (
+            "one_valid_per_place",
+            "EXCLUDE (version_id WITH =, wrapper_id WITH =) WHERE (state = 'valid')",
+            "This part of the transcript is already signed.",
+        ),
     ]
 
     @api.depends("tier")
@@ -63,14 +67,21 @@ class HocbaSignature(models.Model):
     def _hocba_edit_refusal(self, operation, vals=None):
         context = self.env.context
         if operation == "create":
-            return None if context.get("hocba_signing_service") else _(
-                "Signatures are made by signing, not created by hand.")
+            return (
+                None
+                if context.get("hocba_signing_service")
+                else _("Signatures are made by signing, not created by hand.")
+            )
         if operation == "unlink":
-            return None if context.get("hocba_version_cleanup") else _(
-                "A signature cannot be deleted. Request a correction of the transcript instead.")
+            return (
+                None
+                if context.get("hocba_version_cleanup")
+                else _("A signature cannot be deleted. Request a correction of the transcript instead.")
+            )
         # the only change a signature knows: it stops counting after a correction
-        invalidating = not set(vals) - {"state", "invalidated_reason"} \
-            and vals.get("state", "invalidated") == "invalidated"
+        invalidating = (
+            not set(vals) - {"state", "invalidated_reason"} and vals.get("state", "invalidated") == "invalidated"
+        )
         if invalidating and context.get("hocba_signing_service"):
             return None
         return _("A signature cannot be changed. Request a correction of the transcript instead.")

@@ -43,16 +43,16 @@ class HocbaSigningService(models.AbstractModel):
     def _hocba_chain_state(self, transcript, version):
         end_year = transcript.subject_result_ids.filtered(lambda r: r.period == "end_year")
         valid = version._hocba_valid_signatures() if version else self.env["hocba.signature"]
-        homeroom_sheet = transcript.trait_assessment_ids.filtered(
-            lambda a: a.period == "end_year").sheet_id
+        homeroom_sheet = transcript.trait_assessment_ids.filtered(lambda a: a.period == "end_year").sheet_id
         return signing_chain.ChainState(
             subjects=tuple(end_year.subject_id.sorted("sequence").mapped("code")),
             ready_subjects=frozenset(
-                end_year.filtered(lambda r: r.sheet_id.state == "submitted").subject_id.mapped("code")),
-            signed_subjects=frozenset(valid.filtered(
-                lambda s: s.tier == signing_chain.SUBJECT).subject_id.mapped("code")),
-            homeroom_ready=bool(homeroom_sheet) and homeroom_sheet.state == "submitted"
-            and bool(transcript.result),
+                end_year.filtered(lambda r: r.sheet_id.state == "submitted").subject_id.mapped("code")
+            ),
+            signed_subjects=frozenset(
+                valid.filtered(lambda s: s.tier == signing_chain.SUBJECT).subject_id.mapped("code")
+            ),
+            homeroom_ready=bool(homeroom_sheet) and homeroom_sheet.state == "submitted" and bool(transcript.result),
             class_approved=transcript.class_id.review_state == "approved",
             signed=frozenset(valid.filtered(lambda s: s.tier in SIGNED).mapped("tier")),
             issued=bool(version) and version.state != "signing",
@@ -68,7 +68,7 @@ class HocbaSigningService(models.AbstractModel):
                 items.append((transcript, signing_chain.SEAL, None))
                 continue
             for result in transcript.subject_result_ids.filtered(
-                    lambda r: r.period == "end_year" and r.sheet_id.user_id == user
+                lambda r: r.period == "end_year" and r.sheet_id.user_id == user
             ).sorted(lambda r: r.subject_id.sequence):
                 items.append((transcript, signing_chain.SUBJECT, result.subject_id))
             if transcript.class_id.homeroom_user_id == user:
@@ -86,9 +86,12 @@ class HocbaSigningService(models.AbstractModel):
     @api.model
     def _hocba_open_items(self, transcripts, user, purpose):
         """The items still to sign, each with its refusal (None when ready)."""
-        return [(item, refusal) for item in self._hocba_items(transcripts, user, purpose)
-                for refusal in [self._hocba_item_refusal(*item)]
-                if not refusal or refusal[0] not in ("issued", "already_signed")]
+        return [
+            (item, refusal)
+            for item in self._hocba_items(transcripts, user, purpose)
+            for refusal in [self._hocba_item_refusal(*item)]
+            if not refusal or refusal[0] not in ("issued", "already_signed")
+        ]
 
     # ---- signing ----
 
@@ -142,16 +145,17 @@ class HocbaSigningService(models.AbstractModel):
                 except UserError as exc:  # the savepoint dropped whatever the item wrote
                     failure = exc.args[0]
             if failure:
-                result["failed"].append({"transcript": transcript.display_name,
-                                         "reason": failure})
+                result["failed"].append({"transcript": transcript.display_name, "reason": failure})
 
     def _hocba_certificate(self, user, tier, purpose):
         """The certificate the run signs with; any problem stops the whole run."""
         certificate = self.env["hocba.certificate"]._hocba_for(user, tier)
         if not certificate:
-            raise UserError(_("You have no signing certificate: ask the IT officer to register "
-                              "one.") if purpose != "seal" else
-                            _("The school has no seal certificate: ask the IT officer."))
+            raise UserError(
+                _("You have no signing certificate: ask the IT officer to register one.")
+                if purpose != "seal"
+                else _("The school has no seal certificate: ask the IT officer.")
+            )
         refusal = certificate._hocba_refusal(user, tier)
         if refusal:
             raise UserError(refusal)
@@ -163,15 +167,18 @@ class HocbaSigningService(models.AbstractModel):
         exclusion constraint on signatures settles any race left."""
         self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_SPACE, transcript.id])
         if not self.env.cr.fetchone()[0]:
-            raise SigningRefused(_("%(name)s is being signed by someone else right now: try "
-                                   "again in a moment.", name=transcript.display_name))
+            raise SigningRefused(
+                _(
+                    "%(name)s is being signed by someone else right now: try again in a moment.",
+                    name=transcript.display_name,
+                )
+            )
 
     @api.model
     def _hocba_document(self, transcript, version):
         """The XML of ``version`` with its valid signatures, as it stands now."""
         mapping = self.env["hocba.xml.mapping"]
-        return xml_profile.build(mapping._hocba_data(
-            transcript, version, version._hocba_valid_signatures()))
+        return xml_profile.build(mapping._hocba_data(transcript, version, version._hocba_valid_signatures()))
 
     def _hocba_sign_item(self, transcript, tier, subject, certificate, signer, user):
         self._hocba_lock(transcript)
@@ -194,37 +201,58 @@ class HocbaSigningService(models.AbstractModel):
             # every version of the batch at each item
             base = base64.b64decode(version.with_prefetch().xml_file)
         # a subject teacher answers for their block: the rest may still be in progress
-        errors = xml_profile.validate(base, within=signing_chain.subject_block_id(subject.code)
-                                      if tier == signing_chain.SUBJECT else None)
+        errors = xml_profile.validate(
+            base, within=signing_chain.subject_block_id(subject.code) if tier == signing_chain.SUBJECT else None
+        )
         if errors:
-            raise SigningRefused(_("%(name)s: the XML is not valid, nothing was signed:\n%(errors)s",
-                                   name=transcript.display_name,
-                                   errors="\n".join(str(e) for e in errors[:10])))
+            raise SigningRefused(
+                _(
+                    "%(name)s: the XML is not valid, nothing was signed:\n%(errors)s",
+                    name=transcript.display_name,
+                    errors="\n".join(str(e) for e in errors[:10]),
+                )
+            )
         wrapper = signing_chain.wrapper_id(tier, subject.code if subject else None)
         earlier = [s.wrapper_id for s in valid]
         now = mapping._hocba_now()
         signed = xades.sign_tier(
-            base, signer, signing_chain.references(tier, subject.code if subject else None, earlier),
-            parent="{%s}Signatures" % NS_1_0, wrapper_tag="{%s}Signature" % NS_1_0,
-            wrapper_id=wrapper, tier=tier, claimed_role=signing_chain.CLAIMED_ROLES[tier],
-            signing_time=now)
+            base,
+            signer,
+            signing_chain.references(tier, subject.code if subject else None, earlier),
+            parent="{%s}Signatures" % NS_1_0,
+            wrapper_tag="{%s}Signature" % NS_1_0,
+            wrapper_id=wrapper,
+            tier=tier,
+            claimed_role=signing_chain.CLAIMED_ROLES[tier],
+            signing_time=now,
+        )
         tsa_url = transcript.company_id.sudo().hocba_tsa_url
         if tsa_url:  # XAdES-T: the TSA vouches for the time of this signature
             try:
                 signed = xades_t.add_signature_timestamp(signed, "%s-ds" % wrapper, tsa_url)
             except xades_t.XadesTimestampError as exc:
-                raise SigningRefused(_("%(name)s: the time-stamping service failed (%(why)s); "
-                                       "nothing was signed.", name=transcript.display_name,
-                                       why=exc))
+                raise SigningRefused(
+                    _(
+                        "%(name)s: the time-stamping service failed (%(why)s); nothing was signed.",
+                        name=transcript.display_name,
+                        why=exc,
+                    )
+                )
         content = self._hocba_ds_signature(signed, wrapper)
-        signature = service.env["hocba.signature"].create({
-            "version_id": version.id, "tier": tier, "subject_id": subject.id if subject else False,
-            "wrapper_id": wrapper, "signer_user_id": user.id,
-            "signer_name": xades_cn(signer.certificate), "certificate_id": certificate.id,
-            "signed_at": fields.Datetime.to_string(now.replace(tzinfo=None)),
-            "content": content,
-            "covered_digest": mapping._hocba_subject_digest(base, subject.code) if subject else False,
-        })
+        signature = service.env["hocba.signature"].create(
+            {
+                "version_id": version.id,
+                "tier": tier,
+                "subject_id": subject.id if subject else False,
+                "wrapper_id": wrapper,
+                "signer_user_id": user.id,
+                "signer_name": xades_cn(signer.certificate),
+                "certificate_id": certificate.id,
+                "signed_at": fields.Datetime.to_string(now.replace(tzinfo=None)),
+                "content": content,
+                "covered_digest": mapping._hocba_subject_digest(base, subject.code) if subject else False,
+            }
+        )
         if tier == signing_chain.SUBJECT:
             return signature
         document = xml_profile.build(mapping._hocba_data(transcript, version, valid | signature))
@@ -244,13 +272,18 @@ class HocbaSigningService(models.AbstractModel):
         company = transcript.company_id.sudo()
         if tier == signing_chain.HOMEROOM:
             pdf = self._hocba_render_pdf(transcript, version, document)
-            pdf = pades.prepare(pdf, transcript_layout.SIGNATURE_FIELDS, attachments=[{
-                "name": "hocba.xml", "data": document,
-                "description": "Học bạ số (XML, chữ ký XAdES)"}])
+            pdf = pades.prepare(
+                pdf,
+                transcript_layout.SIGNATURE_FIELDS,
+                attachments=[{"name": "hocba.xml", "data": document, "description": "Học bạ số (XML, chữ ký XAdES)"}],
+            )
         else:
             pdf = base64.b64decode(version.with_prefetch().pdf_file)
-        options = {"reason": signing_chain.CLAIMED_ROLES[tier], "location": company.name,
-                   "timestamper_url": company.hocba_tsa_url or None}
+        options = {
+            "reason": signing_chain.CLAIMED_ROLES[tier],
+            "location": company.name,
+            "timestamper_url": company.hocba_tsa_url or None,
+        }
         if tier == signing_chain.SEAL:
             options["lock"] = True
             if company.hocba_tsa_url and company.hocba_trusted_roots_pem:
@@ -259,26 +292,35 @@ class HocbaSigningService(models.AbstractModel):
                 # pyHanko runs per call and are reported unclosed
                 options["validation_context"] = pades_verify.ValidationContext(
                     trust_roots=pades_verify._roots(company.hocba_trusted_roots_pem),
-                    allow_fetching=True, revocation_mode="hard-fail",
-                    fetcher_backend=RequestsFetcherBackend())
+                    allow_fetching=True,
+                    revocation_mode="hard-fail",
+                    fetcher_backend=RequestsFetcherBackend(),
+                )
         try:
             pdf = pades.sign(pdf, signing_chain.PDF_FIELDS[tier], signer, **options)
         except Exception as exc:  # pyHanko raises many kinds; none may leave a half signature
             _logger.warning("PDF signature of %s failed: %s", transcript.display_name, exc)
-            raise SigningRefused(_("%(name)s: the PDF could not be signed (%(why)s); nothing was "
-                                   "signed.", name=transcript.display_name, why=exc))
+            raise SigningRefused(
+                _(
+                    "%(name)s: the PDF could not be signed (%(why)s); nothing was signed.",
+                    name=transcript.display_name,
+                    why=exc,
+                )
+            )
         return {"pdf_file": base64.b64encode(pdf)}
 
     def _hocba_render_pdf(self, transcript, version, document):
         data = xml_profile.parse(document)
         base_url = transcript.get_base_url()
-        data.update({
-            "verify_url": "%s/hocba/verify/%s" % (base_url, version.document_id),
-            "subject_signers": {s.subject_id.code: s.signer_name for s in
-                                version._hocba_valid_signatures() if s.subject_id},
-        })
-        return self.env["report.hocba_digital.report_transcript_document"]._hocba_pdf(
-            [data], transcript.ids)
+        data.update(
+            {
+                "verify_url": "%s/hocba/verify/%s" % (base_url, version.document_id),
+                "subject_signers": {
+                    s.subject_id.code: s.signer_name for s in version._hocba_valid_signatures() if s.subject_id
+                },
+            }
+        )
+        return self.env["report.hocba_digital.report_transcript_document"]._hocba_pdf([data], transcript.ids)
 
     @staticmethod
     def _hocba_ds_signature(document, wrapper_id):
@@ -294,20 +336,21 @@ class HocbaSigningService(models.AbstractModel):
             "issued": _("%(name)s is already issued: request a correction to change it."),
             "already_signed": _("%(name)s: this part is already signed."),
             "unknown_subject": _("%(name)s has no row for this subject."),
-            "subject_not_ready": _("%(name)s: submit the end-of-year results of %(subject)s "
-                                   "before signing them."),
-            "subjects_unsigned": _("%(name)s: every subject must be signed by its teacher first "
-                                   "(missing: %(details)s)."),
-            "homeroom_not_ready": _("%(name)s: submit the end-of-year qualities and competencies "
-                                    "(and complete the year result) before signing."),
+            "subject_not_ready": _("%(name)s: submit the end-of-year results of %(subject)s before signing them."),
+            "subjects_unsigned": _(
+                "%(name)s: every subject must be signed by its teacher first (missing: %(details)s)."
+            ),
+            "homeroom_not_ready": _(
+                "%(name)s: submit the end-of-year qualities and competencies "
+                "(and complete the year result) before signing."
+            ),
             "homeroom_unsigned": _("%(name)s: the homeroom teacher has not signed yet."),
             "not_approved": _("%(name)s: the vice principal has not approved the class yet."),
             "principal_unsigned": _("%(name)s: the principal has not signed yet."),
             "unknown_tier": _("%(name)s: unknown signing role."),
         }
         details = ", ".join(details) if isinstance(details, (list, tuple)) else (details or "")
-        return texts[code] % {"name": name, "subject": subject.name if subject else "",
-                              "details": details}
+        return texts[code] % {"name": name, "subject": subject.name if subject else "", "details": details}
 
 
 def xades_cn(cert):

@@ -4,8 +4,7 @@ from odoo.exceptions import ValidationError
 from ..lib.rules import assessment, catalogue
 
 # the codes and their order are the rules' (lib), the words the model's (translated)
-SUBJECT_LEVEL_LABELS = {"T": "T - Completed well", "H": "H - Completed",
-                        "C": "C - Not yet completed"}
+SUBJECT_LEVEL_LABELS = {"T": "T - Completed well", "H": "H - Completed", "C": "C - Not yet completed"}
 SUBJECT_LEVEL_SELECTION = [(code, SUBJECT_LEVEL_LABELS[code]) for code in assessment.SUBJECT_LEVELS]
 
 
@@ -26,26 +25,30 @@ class HocbaSubjectResult(models.Model):
     subject_id = fields.Many2one("school.subject", required=True, index=True)
     subject_sequence = fields.Integer(related="subject_id.sequence", store=True)
     level = fields.Selection(SUBJECT_LEVEL_SELECTION, tracking=True)
-    score = fields.Char(
-        size=4, tracking=True, help="Periodic test score: a whole number from 1 to 10.")
+    score = fields.Char(size=4, tracking=True, help="Periodic test score: a whole number from 1 to 10.")
     score_value = fields.Integer(compute="_compute_score_value", store=True, aggregator="avg")
     score_required = fields.Boolean(compute="_compute_score_required", store=True)
     comment = fields.Text(tracking=True)
 
     _sql_constraints = [
-        ("transcript_subject_period_uniq", "unique(transcript_id, subject_id, period)",
-         "This subject already has a result for that period."),
+        (
+            "transcript_subject_period_uniq",
+            "unique(transcript_id, subject_id, period)",
+            "This subject already has a result for that period.",
+        ),
     ]
 
     @api.depends("subject_id", "period", "transcript_id.grade")
     def _compute_score_required(self):
-        lines = self.env["school.subject.grade"].search(
-            [("subject_id", "in", self.subject_id.ids)])
-        tested = {(line.subject_id.id, line.grade, period)
-                  for line in lines for period in catalogue.PERIODS if line[f"test_{period}"]}
+        lines = self.env["school.subject.grade"].search([("subject_id", "in", self.subject_id.ids)])
+        tested = {
+            (line.subject_id.id, line.grade, period)
+            for line in lines
+            for period in catalogue.PERIODS
+            if line[f"test_{period}"]
+        }
         for result in self:
-            result.score_required = (
-                result.subject_id.id, result.transcript_id.grade, result.period) in tested
+            result.score_required = (result.subject_id.id, result.transcript_id.grade, result.period) in tested
 
     @api.depends("score")
     def _compute_score_value(self):
@@ -58,12 +61,14 @@ class HocbaSubjectResult(models.Model):
             if not result.score:
                 continue
             if not result.score_required:
-                raise ValidationError(_(
-                    "%(subject)s has no periodic test at %(period)s in grade %(grade)s: "
-                    "leave the score empty.", subject=result.subject_id.name,
-                    period=dict(self._fields["period"]._description_selection(self.env))[
-                        result.period],
-                    grade=result.transcript_id.grade))
+                raise ValidationError(
+                    _(
+                        "%(subject)s has no periodic test at %(period)s in grade %(grade)s: leave the score empty.",
+                        subject=result.subject_id.name,
+                        period=dict(self._fields["period"]._description_selection(self.env))[result.period],
+                        grade=result.transcript_id.grade,
+                    )
+                )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -91,12 +96,8 @@ class HocbaSubjectResult(models.Model):
     @api.model
     def _hocba_score_message(self, problem, value):
         return {
-            "not_a_number": _("“%(value)s” is not a test score: type a whole number from 1 "
-                              "to 10.", value=value),
-            "not_whole": _("%(value)s is not a whole number: test scores have no "
-                           "decimals (1 to 10).", value=value),
-            "below_one": _("%(value)s is not a valid test score: the lowest score is 1.",
-                           value=value),
-            "above_ten": _("%(value)s is not a valid test score: the highest score is 10.",
-                           value=value),
+            "not_a_number": _("“%(value)s” is not a test score: type a whole number from 1 to 10.", value=value),
+            "not_whole": _("%(value)s is not a whole number: test scores have no decimals (1 to 10).", value=value),
+            "below_one": _("%(value)s is not a valid test score: the lowest score is 1.", value=value),
+            "above_ten": _("%(value)s is not a valid test score: the highest score is 10.", value=value),
         }[problem]

@@ -26,23 +26,27 @@ class HocbaTraitAssessment(models.Model):
     grade = fields.Selection(related="transcript_id.grade")
 
     for _code, _kind, _label, _first in catalogue.TRAITS:
-        locals()[f"level_{_code}"] = fields.Selection(
-            TRAIT_LEVEL_SELECTION, string=_label, tracking=True)
+        locals()[f"level_{_code}"] = fields.Selection(TRAIT_LEVEL_SELECTION, string=_label, tracking=True)
         locals()[f"comment_{_code}"] = fields.Text(string=f"{_label}: comment")
     del _code, _kind, _label, _first
 
     _sql_constraints = [
-        ("transcript_period_uniq", "unique(transcript_id, period)",
-         "Qualities and competencies are already recorded for that period."),
+        (
+            "transcript_period_uniq",
+            "unique(transcript_id, period)",
+            "Qualities and competencies are already recorded for that period.",
+        ),
     ]
 
     def _hocba_marks(self):
         """``[(trait code, level, comment)]`` of the traits assessed in the pupil's grade."""
         self.ensure_one()
-        return [(code, self[f"level_{code}"], self[f"comment_{code}"])
-                for code in catalogue.traits_of_grade(self.grade)]
+        return [
+            (code, self[f"level_{code}"], self[f"comment_{code}"]) for code in catalogue.traits_of_grade(self.grade)
+        ]
 
     @api.model
     def _hocba_trait_labels(self):
-        return {code: self._fields[f"level_{code}"].get_description(self.env)["string"]
-                for code, *_rest in catalogue.TRAITS}
+        return {
+            code: self._fields[f"level_{code}"].get_description(self.env)["string"] for code, *_rest in catalogue.TRAITS
+        }

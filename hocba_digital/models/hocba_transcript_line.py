@@ -21,8 +21,7 @@ class HocbaTranscriptLine(models.AbstractModel):
     _inherit = ["mail.thread"]
     _check_company_auto = True
 
-    transcript_id = fields.Many2one(
-        "hocba.transcript", required=True, index=True, ondelete="cascade")
+    transcript_id = fields.Many2one("hocba.transcript", required=True, index=True, ondelete="cascade")
     student_id = fields.Many2one(related="transcript_id.student_id", store=True, index=True)
     class_id = fields.Many2one(related="transcript_id.class_id", store=True, index=True)
     company_id = fields.Many2one(related="transcript_id.company_id", store=True)

@@ -21,14 +21,22 @@ class HocbaTransferDocument(models.Model):
     _check_company_auto = True
     _rec_name = "filename"
 
-    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True,
-                                 default=lambda self: self.env.company)
-    student_id = fields.Many2one("school.student", string="Pupil", required=True, readonly=True,
-                                 index=True, ondelete="restrict", check_company=True)
-    import_log_id = fields.Many2one("hocba.issue.log", string="Register entry", required=True,
-                                    readonly=True, index=True, ondelete="restrict")
-    kind = fields.Selection([("xml", "Signed XML"), ("pdf", "Signed PDF")], required=True,
-                            readonly=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True, default=lambda self: self.env.company
+    )
+    student_id = fields.Many2one(
+        "school.student",
+        string="Pupil",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="restrict",
+        check_company=True,
+    )
+    import_log_id = fields.Many2one(
+        "hocba.issue.log", string="Register entry", required=True, readonly=True, index=True, ondelete="restrict"
+    )
+    kind = fields.Selection([("xml", "Signed XML"), ("pdf", "Signed PDF")], required=True, readonly=True)
     file = fields.Binary(string="Signed file", attachment=True, readonly=True, copy=False)
     filename = fields.Char(string="File name", readonly=True)
     sha256 = fields.Char(string="SHA-256", readonly=True, index=True)
@@ -39,15 +47,14 @@ class HocbaTransferDocument(models.Model):
     grade = fields.Integer(readonly=True)
     document_id = fields.Char(readonly=True, index=True)
     version = fields.Integer(readonly=True)
-    state = fields.Selection([("issued", "Issued"), ("superseded", "Superseded")],
-                             string="Status at the sending school", readonly=True)
-    issued_at = fields.Char(string="Issued on", readonly=True,
-                            help="As the sending school's manifest says.")
+    state = fields.Selection(
+        [("issued", "Issued"), ("superseded", "Superseded")], string="Status at the sending school", readonly=True
+    )
+    issued_at = fields.Char(string="Issued on", readonly=True, help="As the sending school's manifest says.")
     verified = fields.Boolean(string="Verified at import", readonly=True)
     verdict_text = fields.Char(string="Verification", readonly=True)
     report_json = fields.Text(string="Verification report (JSON)", readonly=True)
-    report_html = fields.Html(string="Verification report", compute="_compute_report_html",
-                              sanitize=True)
+    report_html = fields.Html(string="Verification report", compute="_compute_report_html", sanitize=True)
 
     @api.depends("report_json")
     def _compute_report_html(self):
@@ -62,15 +69,13 @@ class HocbaTransferDocument(models.Model):
         if operation == "unlink":
             return _("A document received from another school is kept.")
         if not self.env.context.get("hocba_transfer_import"):
-            return _("Documents of other schools arrive with a verified transfer package, "
-                     "not by hand.")
+            return _("Documents of other schools arrive with a verified transfer package, not by hand.")
         return None
 
     def action_download(self):
         self.ensure_one()
         return {
             "type": "ir.actions.act_url",
-            "url": "/web/content/hocba.transfer.document/%s/file/%s?download=true" % (
-                self.id, self.filename),
+            "url": "/web/content/hocba.transfer.document/%s/file/%s?download=true" % (self.id, self.filename),
             "target": "self",
         }

@@ -29,19 +29,18 @@ class HocbaVerificationService(models.AbstractModel):
         revocation = None
         if (self.env.company.sudo().hocba_revocation_check or "require") != "off":
             revocation = verification.ocsp_revocation(timeout=10)
-        return verification.verify_document(
-            data, self.trusted_roots().encode(), revocation=revocation)
+        return verification.verify_document(data, self.trusted_roots().encode(), revocation=revocation)
 
     @api.model
     def summary(self, report):
         """One sentence saying the verdict of ``report``."""
         if report["verdict"]:
-            return _("Genuine: every signature is intact and trusted, and every required "
-                     "signer signed.")
+            return _("Genuine: every signature is intact and trusted, and every required signer signed.")
         if report["missing_tiers"]:
-            return _("Not valid: signatures are missing (%(tiers)s).",
-                     tiers=", ".join(self._tier_labels().get(t, t)
-                                     for t in report["missing_tiers"]))
+            return _(
+                "Not valid: signatures are missing (%(tiers)s).",
+                tiers=", ".join(self._tier_labels().get(t, t) for t in report["missing_tiers"]),
+            )
         return _("Not valid: see the signatures and errors below.")
 
     @api.model
@@ -53,27 +52,46 @@ class HocbaVerificationService(models.AbstractModel):
         embedded = report.get("embedded_xml") or {}
         # a PDF's subject teachers sign the XML it carries: show them too
         for sig in report["signatures"] + list(embedded.get("signatures") or []):
-            rows.append(Markup(
-                "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>"
-            ) % (sig.get("signer") or "", tiers.get(sig.get("tier"), sig.get("tier") or ""),
-                 sig.get("time") or "", yes if sig.get("intact") else no,
-                 yes if sig.get("chain_ok") else no, sig.get("revocation") or "",
-                 yes if sig.get("timestamp") else no))
-        errors = report["errors"] + list(embedded.get("errors") or []) + [
-            e for sig in report["signatures"] for e in sig.get("errors", [])]
+            rows.append(
+                Markup("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>")
+                % (
+                    sig.get("signer") or "",
+                    tiers.get(sig.get("tier"), sig.get("tier") or ""),
+                    sig.get("time") or "",
+                    yes if sig.get("intact") else no,
+                    yes if sig.get("chain_ok") else no,
+                    sig.get("revocation") or "",
+                    yes if sig.get("timestamp") else no,
+                )
+            )
+        errors = (
+            report["errors"]
+            + list(embedded.get("errors") or [])
+            + [e for sig in report["signatures"] for e in sig.get("errors", [])]
+        )
         head = Markup(
             "<p><b>%s</b>: %s (%s)</p><table class='table table-sm'><thead><tr>"
             "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
-            "</tr></thead><tbody>") % (
-            _("Pupil"), report.get("pupil_name") or "?", report.get("school_year") or "?",
-            _("Signer"), _("Role"), _("Time"), _("Intact"), _("Trusted chain"),
-            _("Revocation"), _("Timestamp"))
+            "</tr></thead><tbody>"
+        ) % (
+            _("Pupil"),
+            report.get("pupil_name") or "?",
+            report.get("school_year") or "?",
+            _("Signer"),
+            _("Role"),
+            _("Time"),
+            _("Intact"),
+            _("Trusted chain"),
+            _("Revocation"),
+            _("Timestamp"),
+        )
         body = Markup("").join(rows)
         tail = Markup("</tbody></table>")
         if errors:
             tail += Markup("<p><b>%s</b></p><ul>%s</ul>") % (
-                _("Problems found"), Markup("").join(Markup("<li>%s</li>") % escape(e)
-                                                     for e in errors[:30]))
+                _("Problems found"),
+                Markup("").join(Markup("<li>%s</li>") % escape(e) for e in errors[:30]),
+            )
         return head + body + tail
 
     @api.model

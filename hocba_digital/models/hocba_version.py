@@ -26,23 +26,25 @@ class HocbaVersion(models.Model):
     _check_company_auto = True
     _rec_name = "document_id"
 
-    transcript_id = fields.Many2one("hocba.transcript", required=True, index=True,
-                                    ondelete="restrict")
+    transcript_id = fields.Many2one("hocba.transcript", required=True, index=True, ondelete="restrict")
     student_id = fields.Many2one(related="transcript_id.student_id", store=True, index=True)
     class_id = fields.Many2one(related="transcript_id.class_id", store=True, index=True)
     year_id = fields.Many2one(related="transcript_id.year_id", store=True)
     company_id = fields.Many2one(related="transcript_id.company_id", store=True, index=True)
     number = fields.Integer(required=True, readonly=True)
-    document_id = fields.Char(required=True, readonly=True, index=True,
-                              default=lambda self: str(uuid.uuid4()))
-    created = fields.Datetime(string="Generated on", required=True, readonly=True,
-                              default=fields.Datetime.now)
+    document_id = fields.Char(required=True, readonly=True, index=True, default=lambda self: str(uuid.uuid4()))
+    created = fields.Datetime(string="Generated on", required=True, readonly=True, default=fields.Datetime.now)
     replaces_id = fields.Many2one("hocba.version", readonly=True, string="Replaces")
     replaced_by_id = fields.Many2one("hocba.version", readonly=True, string="Replaced by")
     correction_reason = fields.Text(readonly=True)
     state = fields.Selection(
         [("signing", "Being signed"), ("issued", "Issued"), ("superseded", "Superseded")],
-        default="signing", required=True, readonly=True, index=True, tracking=True)
+        default="signing",
+        required=True,
+        readonly=True,
+        index=True,
+        tracking=True,
+    )
     signature_ids = fields.One2many("hocba.signature", "version_id", string="Signatures")
     exchange_ids = fields.One2many("hocba.exchange", "version_id", string="Packages sent")
     xml_file = fields.Binary(string="Signed XML", attachment=True, readonly=True, copy=False)
@@ -72,7 +74,8 @@ class HocbaVersion(models.Model):
         if not self.sudo().access_token:
             self.env.cr.execute(
                 "UPDATE hocba_version SET access_token = %s WHERE id = %s AND access_token IS NULL",
-                [str(uuid.uuid4()), self.id])
+                [str(uuid.uuid4()), self.id],
+            )
             self.invalidate_recordset(["access_token"])
         return self.sudo().access_token
 
@@ -86,34 +89,40 @@ class HocbaVersion(models.Model):
             return
         version = self.sudo()
         version._portal_ensure_token()
-        template = self.env.ref("hocba_digital.mail_template_hocba_version_issued",
-                                raise_if_not_found=False)
+        template = self.env.ref("hocba_digital.mail_template_hocba_version_issued", raise_if_not_found=False)
         try:
             with self.env.cr.savepoint():
                 if template:
                     version.message_post_with_source(
-                        template, subtype_xmlid="mail.mt_comment", partner_ids=guardians.ids,
-                        email_layout_xmlid="mail.mail_notification_light")
+                        template,
+                        subtype_xmlid="mail.mt_comment",
+                        partner_ids=guardians.ids,
+                        email_layout_xmlid="mail.mail_notification_light",
+                    )
                 else:
                     version.message_post(
-                        body=_("The transcript of %(pupil)s was issued.",
-                               pupil=version.student_id.name),
-                        subtype_xmlid="mail.mt_comment", partner_ids=guardians.ids)
+                        body=_("The transcript of %(pupil)s was issued.", pupil=version.student_id.name),
+                        subtype_xmlid="mail.mt_comment",
+                        partner_ids=guardians.ids,
+                    )
         except Exception:  # noqa: BLE001 - issuing must not fail on a notification
             _logger.exception("Could not notify the guardians of version %s", self.id)
 
     @api.depends("document_id", "number")
     def _compute_display_name(self):
         for version in self:
-            version.display_name = _("%(pupil)s - version %(n)s",
-                                     pupil=version.transcript_id.display_name, n=version.number)
+            version.display_name = _(
+                "%(pupil)s - version %(n)s", pupil=version.transcript_id.display_name, n=version.number
+            )
 
     @api.depends("number", "student_id", "year_id")
     def _compute_filenames(self):
         for version in self:
             base = "hocba-%s-%s-v%s" % (
                 version.student_id.school_code or version.student_id.id,
-                version.year_id.name or "", version.number)
+                version.year_id.name or "",
+                version.number,
+            )
             version.xml_filename = base + ".xml"
             version.pdf_filename = base + ".pdf"
 
@@ -131,14 +140,19 @@ class HocbaVersion(models.Model):
 
     def _hocba_edit_refusal(self, operation, vals=None):
         if operation == "unlink":
-            if self.filtered(lambda v: v.state != "signing") \
-                    or not self.env.context.get("hocba_version_cleanup"):
+            if self.filtered(lambda v: v.state != "signing") or not self.env.context.get("hocba_version_cleanup"):
                 return _("A transcript version cannot be deleted.")
         elif not self.env.context.get("hocba_signing_service"):
-            return _("Versions are made by signing, not created by hand.") \
-                if operation == "create" else _("A transcript version cannot be changed by hand.")
-        elif operation == "write" and set(vals) - {"state", "replaced_by_id"} \
-                and self.filtered(lambda v: v.state != "signing"):
+            return (
+                _("Versions are made by signing, not created by hand.")
+                if operation == "create"
+                else _("A transcript version cannot be changed by hand.")
+            )
+        elif (
+            operation == "write"
+            and set(vals) - {"state", "replaced_by_id"}
+            and self.filtered(lambda v: v.state != "signing")
+        ):
             return _("An issued version never changes: request a correction to issue a new one.")
         return None
 
@@ -171,21 +185,27 @@ class HocbaVersion(models.Model):
         """Every tier signed: the files become final, the version it replaces is
         superseded (it keeps its files and still verifies)."""
         self.ensure_one()
-        alone = self.with_prefetch()    # not the files of every version in the batch
+        alone = self.with_prefetch()  # not the files of every version in the batch
         xml = base64.b64decode(alone.xml_file or b"")
         pdf = base64.b64decode(alone.pdf_file or b"")
-        self.write({
-            "state": "issued", "issued_at": fields.Datetime.now(),
-            "xml_sha256": self._hocba_sha256(xml), "pdf_sha256": self._hocba_sha256(pdf) if pdf else False,
-        })
+        self.write(
+            {
+                "state": "issued",
+                "issued_at": fields.Datetime.now(),
+                "xml_sha256": self._hocba_sha256(xml),
+                "pdf_sha256": self._hocba_sha256(pdf) if pdf else False,
+            }
+        )
         if self.replaces_id:
             self.replaces_id.write({"state": "superseded", "replaced_by_id": self.id})
         transcript = self.transcript_id.sudo()
         if transcript.correction_state:
             transcript.with_context(hocba_signing_service=True).write(
-                {"correction_state": False, "correction_reason": False})
-        transcript.message_post(body=_("Version %(n)s issued (XML SHA-256 %(sha)s).",
-                                       n=self.number, sha=self.xml_sha256))
+                {"correction_state": False, "correction_reason": False}
+            )
+        transcript.message_post(
+            body=_("Version %(n)s issued (XML SHA-256 %(sha)s).", n=self.number, sha=self.xml_sha256)
+        )
         self._hocba_portal_notify_guardians()
         # an issued version goes to the transcript store as a package
         self.env["hocba.exchange"]._hocba_queue(self)

@@ -46,26 +46,34 @@ class HocbaXmlMapping(models.AbstractModel):
                 "version": version.number,
                 "replaces": version.replaces_id.document_id or None,
                 "created": created.isoformat(timespec="seconds"),
-                "school": {"code": company.hocba_school_code or str(company.id),
-                           "name": company.name, "authority": company.hocba_authority or None},
+                "school": {
+                    "code": company.hocba_school_code or str(company.id),
+                    "name": company.name,
+                    "authority": company.hocba_authority or None,
+                },
                 "school_year": transcript.year_id.name,
                 "class_name": transcript.class_id.name,
                 "grade": int(transcript.grade),
             },
             "pupil": {
-                "full_name": pupil.name, "sex": pupil.sex,
+                "full_name": pupil.name,
+                "sex": pupil.sex,
                 "birth_date": pupil.birth_date.isoformat() if pupil.birth_date else None,
-                "birth_place": pupil.birth_place, "hometown": pupil.hometown,
-                "address": pupil.address, "ethnicity": pupil.ethnicity,
+                "birth_place": pupil.birth_place,
+                "hometown": pupil.hometown,
+                "address": pupil.address,
+                "ethnicity": pupil.ethnicity,
                 "nationality": pupil.nationality_id.code or None,
-                "personal_id": pupil.personal_id, "moet_code": pupil.moet_code,
-                "school_code": pupil.school_code, "register_number": pupil.register_number,
-                "father_name": pupil.father_name, "mother_name": pupil.mother_name,
+                "personal_id": pupil.personal_id,
+                "moet_code": pupil.moet_code,
+                "school_code": pupil.school_code,
+                "register_number": pupil.register_number,
+                "father_name": pupil.father_name,
+                "mother_name": pupil.mother_name,
                 "guardian_name": guardians[:1].name or None,
             },
             "health": {"height_cm": transcript.height_cm, "weight_kg": transcript.weight_kg},
-            "attendance": {"excused": transcript.days_absent_excused,
-                           "unexcused": transcript.days_absent_unexcused},
+            "attendance": {"excused": transcript.days_absent_excused, "unexcused": transcript.days_absent_unexcused},
             "subjects": self._hocba_subjects(transcript),
             "result": {
                 "computed": transcript.result_computed or None,
@@ -75,14 +83,19 @@ class HocbaXmlMapping(models.AbstractModel):
                 "comment": transcript.homeroom_comment or None,
             },
             "rewards": self._hocba_rewards(transcript),
-            "completion": {"grade": transcript.completes_grade,
-                           "primary": transcript.completes_primary},
+            "completion": {"grade": transcript.completes_grade, "primary": transcript.completes_primary},
             "promotion": {"decision": transcript.promotion, "note": transcript.promotion_note}
-            if transcript.promotion else None,
+            if transcript.promotion
+            else None,
             "signatures": [
-                {"id": s.wrapper_id, "tier": s.tier, "subject": s.subject_id.code or None,
-                 "content": s.content.encode()}
-                for s in (signatures or [])],
+                {
+                    "id": s.wrapper_id,
+                    "tier": s.tier,
+                    "subject": s.subject_id.code or None,
+                    "content": s.content.encode(),
+                }
+                for s in (signatures or [])
+            ],
         }
         data["qualities"], data["competencies"] = self._hocba_traits(transcript)
         return data
@@ -90,16 +103,20 @@ class HocbaXmlMapping(models.AbstractModel):
     @api.model
     def _hocba_subjects(self, transcript):
         rows = {}
-        for result in transcript.subject_result_ids.sorted(
-                lambda r: (r.subject_id.sequence, r.subject_id.id)):
+        for result in transcript.subject_result_ids.sorted(lambda r: (r.subject_id.sequence, r.subject_id.id)):
             subject = result.subject_id
-            entry = rows.setdefault(subject, {"code": subject.code, "name": subject.name,
-                                              "kind": subject.kind, "assessments": []})
+            entry = rows.setdefault(
+                subject, {"code": subject.code, "name": subject.name, "kind": subject.kind, "assessments": []}
+            )
             if result.level:
-                entry["assessments"].append({
-                    "period": result.period, "level": result.level,
-                    "score": int(result.score) if result.score else None,
-                    "comment": result.comment or None})
+                entry["assessments"].append(
+                    {
+                        "period": result.period,
+                        "level": result.level,
+                        "score": int(result.score) if result.score else None,
+                        "comment": result.comment or None,
+                    }
+                )
         order = {period: i for i, period in enumerate(catalogue.PERIODS)}
         for entry in rows.values():
             entry["assessments"].sort(key=lambda a: order[a["period"]])
@@ -107,16 +124,17 @@ class HocbaXmlMapping(models.AbstractModel):
 
     @api.model
     def _hocba_traits(self, transcript):
-        labels = self.env["hocba.trait.assessment"].with_context(
-            lang=self._hocba_lang())._hocba_trait_labels()
+        labels = self.env["hocba.trait.assessment"].with_context(lang=self._hocba_lang())._hocba_trait_labels()
         kinds = {code: kind for code, kind, _name, _first in catalogue.TRAITS}
         order = {period: i for i, period in enumerate(catalogue.PERIODS)}
         rows = transcript.trait_assessment_ids.sorted(lambda a: order[a.period])
         qualities, competencies = [], []
         for code in catalogue.traits_of_grade(transcript.grade):
-            marks = [{"period": row.period, "level": row["level_%s" % code],
-                      "comment": row["comment_%s" % code] or None}
-                     for row in rows if row["level_%s" % code]]
+            marks = [
+                {"period": row.period, "level": row["level_%s" % code], "comment": row["comment_%s" % code] or None}
+                for row in rows
+                if row["level_%s" % code]
+            ]
             trait = {"code": code, "name": labels[code], "assessments": marks}
             if kinds[code] == "quality":
                 qualities.append(trait)
@@ -131,8 +149,9 @@ class HocbaXmlMapping(models.AbstractModel):
         if transcript.reward_excellent:
             rewards.append({"kind": "excellent", "text": "Học sinh Xuất sắc"})
         if transcript.reward_exemplary:
-            rewards.append({"kind": "exemplary", "text": "Học sinh Tiêu biểu: %s" % (
-                transcript.reward_exemplary_reason or "")})
+            rewards.append(
+                {"kind": "exemplary", "text": "Học sinh Tiêu biểu: %s" % (transcript.reward_exemplary_reason or "")}
+            )
         if transcript.reward_other:
             rewards.append({"kind": "other", "text": transcript.reward_other})
         return rewards
@@ -144,8 +163,7 @@ class HocbaXmlMapping(models.AbstractModel):
         found = root.xpath("//*[@Id=$i]", i=signing_chain.subject_block_id(subject_code))
         if not found:
             return False
-        return self.env["hocba.version"]._hocba_sha256(
-            etree.tostring(found[0], method="c14n", exclusive=True))
+        return self.env["hocba.version"]._hocba_sha256(etree.tostring(found[0], method="c14n", exclusive=True))
 
     @api.model
     def _hocba_now(self):

@@ -47,24 +47,32 @@ class HrEmployee(models.Model):
     _inherit = "hr.employee"
 
     hocba_tier = fields.Selection(
-        TIER_SELECTION, string="School tier", compute="_compute_hocba_tier",
-        search="_search_hocba_tier", compute_sudo=True)
+        TIER_SELECTION,
+        string="School tier",
+        compute="_compute_hocba_tier",
+        search="_search_hocba_tier",
+        compute_sudo=True,
+    )
     hocba_subject_group_ids = fields.Many2many(
-        "school.subject.group", "school_subject_group_member_rel", "employee_id", "group_id",
-        string="Subject groups", groups=USER)
+        "school.subject.group",
+        "school_subject_group_member_rel",
+        "employee_id",
+        "group_id",
+        string="Subject groups",
+        groups=USER,
+    )
     hocba_homeroom_class_ids = fields.One2many(
-        "school.class", "homeroom_employee_id", string="Homeroom classes",
-        groups=USER)
+        "school.class", "homeroom_employee_id", string="Homeroom classes", groups=USER
+    )
     hocba_assignment_ids = fields.One2many(
-        "school.teaching.assignment", "employee_id", string="Teaching assignments",
-        groups=USER)
+        "school.teaching.assignment", "employee_id", string="Teaching assignments", groups=USER
+    )
 
     @api.depends("user_id.groups_id")
     def _compute_hocba_tier(self):
         for employee in self:
             user = employee.user_id
-            employee.hocba_tier = next(
-                (tier for tier, xmlid in TIER_GROUPS if user and user.has_group(xmlid)), False)
+            employee.hocba_tier = next((tier for tier, xmlid in TIER_GROUPS if user and user.has_group(xmlid)), False)
 
     def _search_hocba_tier(self, operator, value):
         if operator not in ("=", "in"):

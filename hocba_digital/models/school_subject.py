@@ -27,10 +27,11 @@ class SchoolSubject(models.Model):
     code = fields.Char(required=True, help="Short code used in imports, exports and the XML.")
     sequence = fields.Integer(default=10, help="Row order in the transcript.")
     kind = fields.Selection(
-        KIND_SELECTION, default="subject", required=True,
+        KIND_SELECTION,
+        default="subject",
+        required=True,
     )
-    grade_line_ids = fields.One2many(
-        "school.subject.grade", "subject_id", string="Grades", copy=True)
+    grade_line_ids = fields.One2many("school.subject.grade", "subject_id", string="Grades", copy=True)
     grades_display = fields.Char(string="Grades taught", compute="_compute_grades_display")
     active = fields.Boolean(default=True)
 
@@ -41,14 +42,16 @@ class SchoolSubject(models.Model):
     @api.depends("grade_line_ids.grade")
     def _compute_grades_display(self):
         for subject in self:
-            subject.grades_display = ", ".join(
-                sorted(subject.grade_line_ids.mapped("grade")))
+            subject.grades_display = ", ".join(sorted(subject.grade_line_ids.mapped("grade")))
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_assigned(self):
-        used = self.env["school.teaching.assignment"].sudo().search(
-            [("subject_id", "in", self.ids)], limit=1)
+        used = self.env["school.teaching.assignment"].sudo().search([("subject_id", "in", self.ids)], limit=1)
         if used:
-            raise UserError(_(
-                "%(subject)s is taught in class %(class_name)s: archive the subject instead "
-                "of deleting it.", subject=used.subject_id.name, class_name=used.class_id.name))
+            raise UserError(
+                _(
+                    "%(subject)s is taught in class %(class_name)s: archive the subject instead of deleting it.",
+                    subject=used.subject_id.name,
+                    class_name=used.class_id.name,
+                )
+            )

@@ -19,8 +19,7 @@ class SchoolSubjectGrade(models.Model):
     subject_id = fields.Many2one("school.subject", required=True, ondelete="cascade", index=True)
     subject_sequence = fields.Integer(related="subject_id.sequence", store=True)
     grade = fields.Selection(GRADE_SELECTION, required=True)
-    is_elective = fields.Boolean(
-        string="Elective", help="Only pupils who take it are assessed in it.")
+    is_elective = fields.Boolean(string="Elective", help="Only pupils who take it are assessed in it.")
     test_mid_term1 = fields.Boolean(string="Test at mid-term 1")
     test_end_term1 = fields.Boolean(string="Test at end of term 1")
     test_mid_term2 = fields.Boolean(string="Test at mid-term 2")
@@ -28,8 +27,7 @@ class SchoolSubjectGrade(models.Model):
     is_tested = fields.Boolean(compute="_compute_is_tested", store=True)
 
     _sql_constraints = [
-        ("subject_grade_uniq", "unique(subject_id, grade)",
-         "This subject is already in the catalogue of that grade."),
+        ("subject_grade_uniq", "unique(subject_id, grade)", "This subject is already in the catalogue of that grade."),
     ]
 
     @api.depends("test_mid_term1", "test_end_term1", "test_mid_term2", "test_end_year")

@@ -21,17 +21,20 @@ class SchoolSubjectGroup(models.Model):
 
     name = fields.Char(required=True, tracking=True)
     sequence = fields.Integer(default=10)
-    head_employee_id = fields.Many2one(
-        "hr.employee", string="Head of group", tracking=True, check_company=True)
+    head_employee_id = fields.Many2one("hr.employee", string="Head of group", tracking=True, check_company=True)
     head_user_id = fields.Many2one(
-        "res.users", related="head_employee_id.user_id", store=True, index=True,
-        related_sudo=True, string="Head (user)")
+        "res.users", related="head_employee_id.user_id", store=True, index=True, related_sudo=True, string="Head (user)"
+    )
     member_ids = fields.Many2many(
-        "hr.employee", "school_subject_group_member_rel", "group_id", "employee_id",
-        string="Members", check_company=True)
+        "hr.employee",
+        "school_subject_group_member_rel",
+        "group_id",
+        "employee_id",
+        string="Members",
+        check_company=True,
+    )
     member_count = fields.Integer(compute="_compute_member_count")
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company)
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     active = fields.Boolean(default=True)
 
     def _compute_member_count(self):

@@ -31,22 +31,39 @@ from ..models.school_subject_grade import GRADE_SELECTION
 #   ``_hocba_certificate_coverage(company)`` -> {required, covered, missing, rate}, e.g.
 #     return env["hocba.certificate"]._hocba_certificate_coverage(company)
 # ============================================================================
-SYNCED_SQL = ("(SELECT count(DISTINCT e.version_id) FROM hocba_exchange e"
-              " JOIN hocba_version v ON v.id = e.version_id"
-              " WHERE e.class_id = c.id AND e.state = 'acknowledged' AND v.state = 'issued')")
-RECONCILED_SQL = ("(SELECT count(*) FROM school_student s WHERE s.class_id = c.id AND s.active"
-                  " AND s.reconcile_state = 'matched')")
+SYNCED_SQL = (
+    "(SELECT count(DISTINCT e.version_id) FROM hocba_exchange e"
+    " JOIN hocba_version v ON v.id = e.version_id"
+    " WHERE e.class_id = c.id AND e.state = 'acknowledged' AND v.state = 'issued')"
+)
+RECONCILED_SQL = (
+    "(SELECT count(*) FROM school_student s WHERE s.class_id = c.id AND s.active AND s.reconcile_state = 'matched')"
+)
 SYNC_EVENTS = ("hocba.exchange", [("state", "=", "acknowledged")], "acknowledged_at")
 
 
 def certificate_coverage(env, company):
     coverage = env["hocba.certificate"]._hocba_certificate_coverage(company)
     # counts and names: the dashboard's JSON and the report's sentence
-    return {"required": coverage["required_count"], "covered": coverage["covered_count"],
-            "missing": coverage["missing_names"], "rate": coverage["rate"]}
+    return {
+        "required": coverage["required_count"],
+        "covered": coverage["covered_count"],
+        "missing": coverage["missing_names"],
+        "rate": coverage["rate"],
+    }
+
+
 # ============================================================================
-VIEW_FIELDS = ["class_id", "class_name", "grade", "homeroom_user_id", "review_state",
-               *(key for key in progress.FIGURES if key != "sheets_overdue"), "synced", "reconciled"]
+VIEW_FIELDS = [
+    "class_id",
+    "class_name",
+    "grade",
+    "homeroom_user_id",
+    "review_state",
+    *(key for key in progress.FIGURES if key != "sheets_overdue"),
+    "synced",
+    "reconciled",
+]
 
 
 class HocbaProgress(models.Model):
@@ -76,33 +93,32 @@ class HocbaProgress(models.Model):
     grade = fields.Selection(GRADE_SELECTION, readonly=True)
     homeroom_user_id = fields.Many2one("res.users", string="Homeroom teacher", readonly=True)
     review_state = fields.Selection(
-        [("open", "Being filled"), ("locked", "Locked for checking"),
-         ("approved", "Approved for signing")], string="Review", readonly=True)
+        [("open", "Being filled"), ("locked", "Locked for checking"), ("approved", "Approved for signing")],
+        string="Review",
+        readonly=True,
+    )
     classes = fields.Integer(readonly=True)
-    pupils = fields.Integer(readonly=True,
-                            help="Pupils of the class who are still at school.")
+    pupils = fields.Integer(readonly=True, help="Pupils of the class who are still at school.")
     transcripts = fields.Integer(readonly=True)
     sheets_total = fields.Integer(string="End-of-year sheets", readonly=True)
     sheets_submitted = fields.Integer(string="End-of-year sheets submitted", readonly=True)
-    locked = fields.Integer(string="Checked and locked", readonly=True,
-                            help="1 when the class is locked or approved.")
-    approved = fields.Integer(readonly=True,
-                              help="1 when the class is approved for signing.")
+    locked = fields.Integer(string="Checked and locked", readonly=True, help="1 when the class is locked or approved.")
+    approved = fields.Integer(readonly=True, help="1 when the class is approved for signing.")
     subject_signatures = fields.Integer(string="Subject signatures", readonly=True)
     subject_signatures_required = fields.Integer(string="Subject signatures needed", readonly=True)
     signed_subject = fields.Integer(
-        string="Signed by every subject teacher", readonly=True,
-        help="Transcripts whose current version carries a valid signature for every subject.")
+        string="Signed by every subject teacher",
+        readonly=True,
+        help="Transcripts whose current version carries a valid signature for every subject.",
+    )
     signed_homeroom = fields.Integer(string="Signed by the homeroom teacher", readonly=True)
     signed_principal = fields.Integer(string="Signed by the principal", readonly=True)
     signed_seal = fields.Integer(string="Sealed", readonly=True)
-    issued = fields.Integer(readonly=True,
-                            help="Transcripts whose current version is issued.")
-    synced = fields.Integer(readonly=True,
-                            help="Transcripts whose issued version the Ministry's store acknowledged.")
+    issued = fields.Integer(readonly=True, help="Transcripts whose current version is issued.")
+    synced = fields.Integer(readonly=True, help="Transcripts whose issued version the Ministry's store acknowledged.")
     reconciled = fields.Integer(
-        string="Pupils reconciled", readonly=True,
-        help="Pupils whose identity matches the population database.")
+        string="Pupils reconciled", readonly=True, help="Pupils whose identity matches the population database."
+    )
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
@@ -177,8 +193,7 @@ class HocbaProgress(models.Model):
     @staticmethod
     def _hocba_tracked():
         """Which figures of the other roll-out branches are known (see the top of this file)."""
-        return {"synced": bool(SYNCED_SQL), "reconciled": bool(RECONCILED_SQL),
-                "sync_pace": bool(SYNC_EVENTS)}
+        return {"synced": bool(SYNCED_SQL), "reconciled": bool(RECONCILED_SQL), "sync_pace": bool(SYNC_EVENTS)}
 
     def _hocba_certificate_coverage(self, company):
         return certificate_coverage(self.env, company)
@@ -199,16 +214,25 @@ class HocbaProgress(models.Model):
     @api.model
     def _hocba_check_reader(self):
         if not self.has_access("read"):
-            raise AccessError(_("Only the principal, the vice principal and the IT officer "
-                                "follow the progress of the roll-out."))
+            raise AccessError(
+                _("Only the principal, the vice principal and the IT officer follow the progress of the roll-out.")
+            )
 
     @api.model
     def _hocba_committee(self, company):
         """``(principals, vice principals)``: the users of the school's steering
         committee, from the staff of ``company`` and their tiers."""
-        employees_sudo = self.env["hr.employee"].sudo().search([
-            ("company_id", "=", company.id), ("user_id", "!=", False),
-            ("hocba_tier", "in", ["principal", "vice_principal"])])
+        employees_sudo = (
+            self.env["hr.employee"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", company.id),
+                    ("user_id", "!=", False),
+                    ("hocba_tier", "in", ["principal", "vice_principal"]),
+                ]
+            )
+        )
         users = employees_sudo.user_id.filtered(lambda u: u.active and not u.share)
         principals = users.filtered(lambda u: u.has_group(PRINCIPAL))
         return principals, users - principals
@@ -232,22 +256,28 @@ class HocbaProgress(models.Model):
             figures = {key: row.get(key) or 0 for key in progress.FIGURES}
             figures["sheets_overdue"] = sum(overdue.get(class_sudo.id, {}).values())
             info = {
-                "id": row["id"], "name": row["class_name"], "grade": row["grade"],
-                "homeroom": class_sudo.homeroom_user_id, "review_state": row["review_state"],
-                "figures": figures, "pct": progress.percentages(figures),
+                "id": row["id"],
+                "name": row["class_name"],
+                "grade": row["grade"],
+                "homeroom": class_sudo.homeroom_user_id,
+                "review_state": row["review_state"],
+                "figures": figures,
+                "pct": progress.percentages(figures),
                 "stage": progress.stage(figures),
                 "synced": row["synced"] if tracked["synced"] else None,
                 "reconciled": row["reconciled"] if tracked["reconciled"] else None,
                 "overdue": overdue.get(class_sudo.id, {}),
             }
             info["forecasts"] = self._hocba_forecasts(
-                year, today, figures, info["synced"], events.get(class_sudo.id, []),
-                sync_events.get(class_sudo.id, []))
+                year, today, figures, info["synced"], events.get(class_sudo.id, []), sync_events.get(class_sudo.id, [])
+            )
             info["misses"] = [kind for kind, f in info["forecasts"].items() if f and f.misses]
             info["late"] = bool(info["misses"] or figures["sheets_overdue"])
-            info["waiting_for"] = self._hocba_waiting(
-                class_sudo, info, entering.get(class_sudo.id, ()), vice_principals or principals
-            ) if all_waiting or info["late"] else self.env["res.users"]
+            info["waiting_for"] = (
+                self._hocba_waiting(class_sudo, info, entering.get(class_sudo.id, ()), vice_principals or principals)
+                if all_waiting or info["late"]
+                else self.env["res.users"]
+            )
             infos.append(info)
         return self._hocba_summary(year, today, infos, events, sync_events, tracked)
 
@@ -255,23 +285,39 @@ class HocbaProgress(models.Model):
         totals = progress.total([info["figures"] for info in infos])
         grades = []
         for grade, figures, grade_infos in progress.by_grade(infos, lambda info: info["figures"]):
-            grades.append({"grade": grade, "figures": figures, "pct": progress.percentages(figures),
-                           "classes": grade_infos})
+            grades.append(
+                {"grade": grade, "figures": figures, "pct": progress.percentages(figures), "classes": grade_infos}
+            )
         school_synced = sum(i["synced"] or 0 for i in infos) if tracked["synced"] else None
         school_forecasts = self._hocba_forecasts(
-            year, today, totals, school_synced, [e for ev in events.values() for e in ev],
-            [e for ev in sync_events.values() for e in ev])
+            year,
+            today,
+            totals,
+            school_synced,
+            [e for ev in events.values() for e in ev],
+            [e for ev in sync_events.values() for e in ev],
+        )
         deadlines = []
         for kind, date in (("signing", year.signing_deadline), ("sync", year.sync_deadline)):
-            deadlines.append({
-                "kind": kind, "date": date, "days_left": (date - today).days,
-                "forecast": school_forecasts[kind],
-                "classes_missing": len([i for i in infos if kind in i["misses"]]),
-            })
+            deadlines.append(
+                {
+                    "kind": kind,
+                    "date": date,
+                    "days_left": (date - today).days,
+                    "forecast": school_forecasts[kind],
+                    "classes_missing": len([i for i in infos if kind in i["misses"]]),
+                }
+            )
         return {
-            "year": year, "company": year.company_id, "today": today, "tracked": tracked,
-            "totals": totals, "pct": progress.percentages(totals), "grades": grades,
-            "classes": infos, "deadlines": deadlines,
+            "year": year,
+            "company": year.company_id,
+            "today": today,
+            "tracked": tracked,
+            "totals": totals,
+            "pct": progress.percentages(totals),
+            "grades": grades,
+            "classes": infos,
+            "deadlines": deadlines,
             "late": [info for info in infos if info["late"]],
             "synced": school_synced,
             "reconciled": sum(i["reconciled"] or 0 for i in infos) if tracked["reconciled"] else None,
@@ -291,21 +337,25 @@ class HocbaProgress(models.Model):
             # the sync itself is not tracked: only say it when issuing alone misses it
             sync = issued_by_sync if issued_by_sync.misses else None
         else:
-            own = progress.forecast(sync_events, figures["transcripts"] - synced, today,
-                                    year.sync_deadline)
+            own = progress.forecast(sync_events, figures["transcripts"] - synced, today, year.sync_deadline)
             sync = progress.chained(issued_by_sync, own)
         return {"signing": signing, "sync": sync}
 
     @api.model
     def _hocba_draft_sheets(self, year, classes_sudo, today):
         """``({class id: {user: overdue sheets}}, {class id: users of draft end-of-year sheets})``."""
-        groups = self.env["hocba.entry.sheet"].sudo()._read_group(
-            [("class_id", "in", classes_sudo.ids), ("state", "=", "draft")],
-            ["class_id", "user_id", "period"], ["__count"])
+        groups = (
+            self.env["hocba.entry.sheet"]
+            .sudo()
+            ._read_group(
+                [("class_id", "in", classes_sudo.ids), ("state", "=", "draft")],
+                ["class_id", "user_id", "period"],
+                ["__count"],
+            )
+        )
         overdue, entering = {}, {}
         for school_class, user, period, count in groups:
-            late = progress.late_at_data_entry(
-                [(user or None, year._hocba_period_date(period), False, count)], today)
+            late = progress.late_at_data_entry([(user or None, year._hocba_period_date(period), False, count)], today)
             per_class = overdue.setdefault(school_class.id, {})
             for person, number in late.items():
                 per_class[person] = per_class.get(person, 0) + number
@@ -316,8 +366,7 @@ class HocbaProgress(models.Model):
     @api.model
     def _hocba_signature_events(self, classes_sudo, today):
         """``{class id: [(day, signatures)]}`` over the pace window."""
-        return self._hocba_daily_events(
-            "hocba.signature", [("state", "=", "valid")], "signed_at", classes_sudo, today)
+        return self._hocba_daily_events("hocba.signature", [("state", "=", "valid")], "signed_at", classes_sudo, today)
 
     @api.model
     def _hocba_sync_events(self, classes_sudo, today):
@@ -330,10 +379,19 @@ class HocbaProgress(models.Model):
     @api.model
     def _hocba_daily_events(self, model, domain, date_field, classes_sudo, today):
         start = today - datetime.timedelta(days=progress.WINDOW_DAYS - 1)
-        groups = self.env[model].sudo()._read_group(
-            domain + [("class_id", "in", classes_sudo.ids),
-                      (date_field, ">=", datetime.datetime.combine(start, datetime.time.min))],
-            ["class_id", date_field + ":day"], ["__count"])
+        groups = (
+            self.env[model]
+            .sudo()
+            ._read_group(
+                domain
+                + [
+                    ("class_id", "in", classes_sudo.ids),
+                    (date_field, ">=", datetime.datetime.combine(start, datetime.time.min)),
+                ],
+                ["class_id", date_field + ":day"],
+                ["__count"],
+            )
+        )
         events = {}
         for school_class, day, count in groups:
             day = day.date() if isinstance(day, datetime.datetime) else day
@@ -352,7 +410,12 @@ class HocbaProgress(models.Model):
             teachers = class_sudo.homeroom_employee_id | class_sudo.teaching_assignment_ids.employee_id
             reviewers = teachers.hocba_subject_group_ids.head_user_id
         people = progress.waiting_for(
-            class_stage, preparers=class_sudo.homeroom_user_id, entering=entering,
-            reviewers=reviewers, approvers=approvers, signers=signers)
+            class_stage,
+            preparers=class_sudo.homeroom_user_id,
+            entering=entering,
+            reviewers=reviewers,
+            approvers=approvers,
+            signers=signers,
+        )
         # the superuser belongs to every group: it is never who a class waits for
         return self.env["res.users"].browse([user.id for user in people]).filtered("active")

@@ -24,8 +24,10 @@ class HocbaProgress(models.Model):
         years = self.env["school.year"].search([("company_id", "in", self.env.companies.ids)])
         year = years.filtered(lambda y: y.id == year_id) if year_id else self._hocba_default_year(years)
         result = {
-            "years": [{"id": y.id, "name": "%s (%s)" % (y.name, y.company_id.name)
-                       if len(years.company_id) > 1 else y.name} for y in years],
+            "years": [
+                {"id": y.id, "name": "%s (%s)" % (y.name, y.company_id.name) if len(years.company_id) > 1 else y.name}
+                for y in years
+            ],
             "year_id": year.id or False,
             "can_send": self.env.user.has_group(VICE_PRINCIPAL),
         }
@@ -53,35 +55,47 @@ class HocbaProgress(models.Model):
             "year_name": year.name,
             "today": self._hocba_date(data["today"]),
             "today_iso": fields.Date.to_string(data["today"]),
-            "subtitle": _("School year %(year)s, as of %(date)s", year=year.name,
-                          date=self._hocba_date(data["today"])),
+            "subtitle": _("School year %(year)s, as of %(date)s", year=year.name, date=self._hocba_date(data["today"])),
             "as_of": _("As of %(date)s", date=self._hocba_date(data["today"])),
-            "report_intro": _("School year %(year)s, for the steering committee of the digital "
-                              "transformation (principal, vice principals).", year=year.name),
+            "report_intro": _(
+                "School year %(year)s, for the steering committee of the digital "
+                "transformation (principal, vice principals).",
+                year=year.name,
+            ),
             "certificates_text": self._hocba_certificates_text(coverage),
             "tracked": data["tracked"],
             "totals": self._hocba_figures_json(data["totals"], data["pct"]),
             "synced": data["synced"],
             "reconciled": data["reconciled"],
-            "certificates": coverage and {
-                "required": coverage.get("required"), "covered": coverage.get("covered"),
+            "certificates": coverage
+            and {
+                "required": coverage.get("required"),
+                "covered": coverage.get("covered"),
                 "rate": coverage.get("rate"),
                 "missing": self._hocba_names(coverage.get("missing")),
             },
-            "deadlines": [{
-                "kind": d["kind"], "label": self._hocba_deadline_label(d["kind"]),
-                "date": self._hocba_date(d["date"]), "days_left": d["days_left"],
-                "days_left_text": self._hocba_days_left(d["days_left"]),
-                "forecast": self._hocba_forecast_json(d["forecast"]),
-                "classes_missing": d["classes_missing"],
-                "classes_missing_text": _("%(count)s classes projected to miss it",
-                                          count=d["classes_missing"]),
-            } for d in data["deadlines"]],
-            "grades": [{
-                "grade": g["grade"], "label": self.env._("Grade %(grade)s", grade=g["grade"]),
-                **self._hocba_figures_json(g["figures"], g["pct"]),
-                "classes": [self._hocba_class_json(info) for info in g["classes"]],
-            } for g in data["grades"]],
+            "deadlines": [
+                {
+                    "kind": d["kind"],
+                    "label": self._hocba_deadline_label(d["kind"]),
+                    "date": self._hocba_date(d["date"]),
+                    "days_left": d["days_left"],
+                    "days_left_text": self._hocba_days_left(d["days_left"]),
+                    "forecast": self._hocba_forecast_json(d["forecast"]),
+                    "classes_missing": d["classes_missing"],
+                    "classes_missing_text": _("%(count)s classes projected to miss it", count=d["classes_missing"]),
+                }
+                for d in data["deadlines"]
+            ],
+            "grades": [
+                {
+                    "grade": g["grade"],
+                    "label": self.env._("Grade %(grade)s", grade=g["grade"]),
+                    **self._hocba_figures_json(g["figures"], g["pct"]),
+                    "classes": [self._hocba_class_json(info) for info in g["classes"]],
+                }
+                for g in data["grades"]
+            ],
             "late": [self._hocba_class_json(info) for info in data["late"]],
         }
 
@@ -92,15 +106,19 @@ class HocbaProgress(models.Model):
     @api.model
     def _hocba_class_json(self, info):
         return {
-            "id": info["id"], "name": info["name"], "grade": info["grade"],
+            "id": info["id"],
+            "name": info["name"],
+            "grade": info["grade"],
             "homeroom": info["homeroom"].name or "",
-            "stage": info["stage"], "stage_label": self._hocba_stage_label(info["stage"]),
-            "figures": info["figures"], "pct": info["pct"],
-            "synced": info["synced"], "reconciled": info["reconciled"],
+            "stage": info["stage"],
+            "stage_label": self._hocba_stage_label(info["stage"]),
+            "figures": info["figures"],
+            "pct": info["pct"],
+            "synced": info["synced"],
+            "reconciled": info["reconciled"],
             "waiting_for": info["waiting_for"].mapped("name"),
             "late_people": self._hocba_late_people(info["overdue"]),
-            "forecasts": {kind: self._hocba_forecast_json(forecast)
-                          for kind, forecast in info["forecasts"].items()},
+            "forecasts": {kind: self._hocba_forecast_json(forecast) for kind, forecast in info["forecasts"].items()},
             "misses": info["misses"],
             "reasons": self._hocba_reasons(info),
             "late": info["late"],
@@ -113,8 +131,11 @@ class HocbaProgress(models.Model):
         missing = self._hocba_names(coverage.get("missing"))
         if isinstance(missing, list):
             missing = ", ".join(missing)
-        text = _("Staff with a valid signing certificate: %(covered)s of %(required)s.",
-                 covered=coverage.get("covered"), required=coverage.get("required"))
+        text = _(
+            "Staff with a valid signing certificate: %(covered)s of %(required)s.",
+            covered=coverage.get("covered"),
+            required=coverage.get("required"),
+        )
         return text + (" " + _("Missing: %(people)s", people=missing) if missing else "")
 
     @api.model
@@ -127,22 +148,24 @@ class HocbaProgress(models.Model):
     @api.model
     def _hocba_forecast_json(self, forecast):
         if not forecast:
-            return {"status": "untracked", "text": _("Not tracked yet"), "misses": False,
-                    "finish": False}
-        return {"status": forecast.status, "text": self._hocba_forecast_text(forecast),
-                "misses": forecast.misses,
-                "finish": self._hocba_date(forecast.finish) if forecast.finish else False}
+            return {"status": "untracked", "text": _("Not tracked yet"), "misses": False, "finish": False}
+        return {
+            "status": forecast.status,
+            "text": self._hocba_forecast_text(forecast),
+            "misses": forecast.misses,
+            "finish": self._hocba_date(forecast.finish) if forecast.finish else False,
+        }
 
     @api.model
     def _hocba_reasons(self, info):
         """Why a class is late, one sentence each."""
         reasons = []
         for kind in info["misses"]:
-            reasons.append("%s: %s" % (self._hocba_deadline_label(kind),
-                                       self._hocba_forecast_text(info["forecasts"][kind])))
+            reasons.append(
+                "%s: %s" % (self._hocba_deadline_label(kind), self._hocba_forecast_text(info["forecasts"][kind]))
+            )
         if info["figures"]["sheets_overdue"]:
-            reasons.append(_("%(count)s entry sheets past their due date",
-                             count=info["figures"]["sheets_overdue"]))
+            reasons.append(_("%(count)s entry sheets past their due date", count=info["figures"]["sheets_overdue"]))
         return reasons
 
     @api.model
@@ -156,13 +179,18 @@ class HocbaProgress(models.Model):
         if status == progress.TOO_EARLY:
             return _("No progress yet, too early to tell")
         if status == progress.LATE:
-            return _("At the current pace, done on %(date)s: %(days)s days after the deadline",
-                     date=date, days=forecast.days_late)
+            return _(
+                "At the current pace, done on %(date)s: %(days)s days after the deadline",
+                date=date,
+                days=forecast.days_late,
+            )
         if status == progress.STALLED:
-            return _("Nothing signed in the last %(days)s days, %(left)s days before the "
-                     "deadline", days=progress.WINDOW_DAYS, left=forecast.days_left)
-        return _("The deadline has passed and %(count)s signatures are still to make",
-                 count=forecast.remaining)
+            return _(
+                "Nothing signed in the last %(days)s days, %(left)s days before the deadline",
+                days=progress.WINDOW_DAYS,
+                left=forecast.days_left,
+            )
+        return _("The deadline has passed and %(count)s signatures are still to make", count=forecast.remaining)
 
     @api.model
     def _hocba_stage_label(self, stage):

@@ -21,10 +21,12 @@ class IrActionsReport(models.Model):
         paper = report_sudo.paperformat_id
         try:
             pdf = html_pdf.html_to_pdf(
-                html, page_size=paper.format or "A4", dpi=paper.dpi or 96,
+                html,
+                page_size=paper.format or "A4",
+                dpi=paper.dpi or 96,
                 orientation=paper.orientation or "Portrait",
-                margins_mm=(paper.margin_top, paper.margin_right, paper.margin_bottom,
-                            paper.margin_left))
+                margins_mm=(paper.margin_top, paper.margin_right, paper.margin_bottom, paper.margin_left),
+            )
         except html_pdf.HtmlPdfError as exc:
             raise UserError(_("The report could not be made: %(why)s", why=exc)) from exc
         return pdf, "pdf"

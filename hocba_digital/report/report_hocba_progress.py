@@ -20,6 +20,5 @@ class ReportHocbaProgress(models.AbstractModel):
             "doc_ids": docids,
             "doc_model": "school.year",
             "docs": years,
-            "reports": [Progress._hocba_json(Progress._hocba_progress_data(year, today))
-                        for year in years],
+            "reports": [Progress._hocba_json(Progress._hocba_progress_data(year, today)) for year in years],
         }

@@ -15,8 +15,7 @@ def qr_code(text):
     """The ``qrcode.QRCode`` of ``text`` as printed (its matrix includes the border)."""
     import qrcode
 
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M,
-                         box_size=6, border=2)
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=2)
     code.add_data(text)
     code.make(fit=True)
     return code
@@ -42,8 +41,9 @@ def qr_png(text):
 @functools.cache
 def _wkhtmltopdf_version():
     try:
-        return subprocess.run([_get_wkhtmltopdf_bin(), "--version"], capture_output=True,
-                              timeout=30, check=False).stdout.decode("utf-8", "replace")
+        return subprocess.run(
+            [_get_wkhtmltopdf_bin(), "--version"], capture_output=True, timeout=30, check=False
+        ).stdout.decode("utf-8", "replace")
     except (OSError, subprocess.SubprocessError):
         return ""
 
@@ -66,14 +66,16 @@ class ReportTranscriptDocument(models.AbstractModel):
     def _get_report_values(self, docids, data=None):
         documents = (data or {}).get("documents")
         if not documents:
-            raise UserError(_(
-                "The transcript document is printed from the transcript's data "
-                "(the content of its XML), and none was given."))
+            raise UserError(
+                _(
+                    "The transcript document is printed from the transcript's data "
+                    "(the content of its XML), and none was given."
+                )
+            )
         transcripts = []
         for doc in documents:
             view = transcript_layout.prepare(doc)
-            view["qr"] = (base64.b64encode(qr_png(view["verify_url"])).decode("ascii")
-                          if view["verify_url"] else "")
+            view["qr"] = base64.b64encode(qr_png(view["verify_url"])).decode("ascii") if view["verify_url"] else ""
             transcripts.append(view)
         return {
             "doc_ids": docids,
@@ -87,13 +89,14 @@ class ReportTranscriptDocument(models.AbstractModel):
         """The PDF of ``documents``, rendered offline (see ``lib.html_pdf``): the
         report's own HTML, with its paper format, and no call back to the server."""
         report = self.env.ref("hocba_digital.action_report_transcript_document").sudo()
-        html, _kind = report._render_qweb_html(report.report_name, res_ids or [],
-                                               data={"documents": documents})
+        html, _kind = report._render_qweb_html(report.report_name, res_ids or [], data={"documents": documents})
         paper = report.paperformat_id
         try:
             return html_pdf.html_to_pdf(
-                html, page_size=paper.format or "A4", dpi=paper.dpi or 96,
-                margins_mm=(paper.margin_top, paper.margin_right, paper.margin_bottom,
-                            paper.margin_left))
+                html,
+                page_size=paper.format or "A4",
+                dpi=paper.dpi or 96,
+                margins_mm=(paper.margin_top, paper.margin_right, paper.margin_bottom, paper.margin_left),
+            )
         except html_pdf.HtmlPdfError as exc:
             raise UserError(_("The transcript PDF could not be made: %(why)s", why=exc))

@@ -32,8 +32,7 @@ SOFTHSM_MODULE_CANDIDATES = (
 )
 XADES = "http://uri.etsi.org/01903/v1.3.2#"
 # Id attributes are not declared by a DTD: xmlsec1 is told which they are
-XMLSEC1_IDS = ("Data", "Subject", "Signature", DS + ":Signature", DS + ":KeyInfo",
-               XADES + ":SignedProperties")
+XMLSEC1_IDS = ("Data", "Subject", "Signature", DS + ":Signature", DS + ":KeyInfo", XADES + ":SignedProperties")
 P12_PASSPHRASE = "s3cret"
 FREESANS = "/usr/share/fonts/truetype/freefont/FreeSans.ttf"
 PUPIL = "Nguyễn Thị Mai Anh"
@@ -82,8 +81,7 @@ def pkcs12_signer(pki, key):
 def require_tool(name, package):
     path = shutil.which(name)
     if not path:
-        raise AssertionError("%s is not installed (Debian package %s, see tools/apt-packages.txt)"
-                             % (name, package))
+        raise AssertionError("%s is not installed (Debian package %s, see tools/apt-packages.txt)" % (name, package))
     return path
 
 
@@ -120,16 +118,19 @@ class SigningTools:
     def xmlsec1(self, doc, signature_id, root_pem=None, intermediate_pem=None):
         """xmlsec1 on the ds:Signature ``signature_id`` of ``doc``: (returncode, output)."""
         path = self._write("doc-%s.xml" % signature_id, doc)
-        return xmlsec1_verify(path, signature_id, root_pem or self.root_pem,
-                              intermediate_pem or self.intermediate_pem)
+        return xmlsec1_verify(path, signature_id, root_pem or self.root_pem, intermediate_pem or self.intermediate_pem)
 
     def assertOnlySignatureVerifies(self, doc, pki):
         """The one signature of ``doc`` (sig-1) chains to ``pki``'s root and is
         intact, for us and for xmlsec1."""
         report = xades_verify.verify(doc, [pki.root_pem])[0]
         self.assertTrue(report.ok, report.errors)
-        returncode, out = self.xmlsec1(doc, "sig-1-ds", self._write("sig-1-root.pem", pki.root_pem),
-                                       self._write("sig-1-intermediate.pem", pki.intermediate_pem))
+        returncode, out = self.xmlsec1(
+            doc,
+            "sig-1-ds",
+            self._write("sig-1-root.pem", pki.root_pem),
+            self._write("sig-1-intermediate.pem", pki.intermediate_pem),
+        )
         self.assertEqual(returncode, 0, out)
 
     def assertOverSubjectSignature(self, doc, issued):
@@ -151,8 +152,14 @@ class SigningTools:
 def subject_signed(pki):
     """``DOCUMENT`` with the Maths teacher's subject signature (wrapper sig-1), in software."""
     software = xades.KeySigner(pki.person("toan").key, pki.person("toan").cert, [pki.intermediate.cert])
-    return xades.sign_tier(DOCUMENT, software, ["subject-TOAN"], wrapper_id="sig-1",
-                           tier="subject_teacher", claimed_role="subject_teacher:TOAN")
+    return xades.sign_tier(
+        DOCUMENT,
+        software,
+        ["subject-TOAN"],
+        wrapper_id="sig-1",
+        tier="subject_teacher",
+        claimed_role="subject_teacher:TOAN",
+    )
 
 
 def revoke_an_hour_ago(sandbox, key):
@@ -172,8 +179,7 @@ def xmlsec1_verify(path, signature_id, trusted_pem, untrusted_pem=None, at=None)
         cmd += ["--id-attr:Id", node]
     if at is not None:
         cmd += ["--verification-time", at.strftime("%Y-%m-%d %H:%M:%S")]
-    proc = subprocess.run(cmd + ["--node-id", signature_id, path], capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(cmd + ["--node-id", signature_id, path], capture_output=True, text=True, timeout=60)
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -184,11 +190,29 @@ def pdfsig(directory, pdf, root_pem, *options):
     nss = "sql:" + os.path.join(directory, "nss")
     os.makedirs(nss[4:], exist_ok=True)
     subprocess.run([certutil, "-N", "-d", nss, "--empty-password"], check=True)
-    subprocess.run([certutil, "-A", "-d", nss, "-n", "hocba-test-root", "-t", "C,C,C", "-a", "-i",
-                    write_file(directory, "pdfsig-root.pem", root_pem)], check=True)
+    subprocess.run(
+        [
+            certutil,
+            "-A",
+            "-d",
+            nss,
+            "-n",
+            "hocba-test-root",
+            "-t",
+            "C,C,C",
+            "-a",
+            "-i",
+            write_file(directory, "pdfsig-root.pem", root_pem),
+        ],
+        check=True,
+    )
     path = write_file(directory, "pdfsig.pdf", pdf)
-    return subprocess.run([require_tool("pdfsig", "poppler-utils"), "-nssdir", nss, *options, path],
-                          capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        [require_tool("pdfsig", "poppler-utils"), "-nssdir", nss, *options, path],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def find_softhsm_module():

@@ -3,6 +3,7 @@ written workbook, cost totals, the words pdftotext finds in a signature box.
 
 Not a test module (Odoo runs ``test_*`` modules only); no database here.
 """
+
 import collections
 import io
 
@@ -23,8 +24,7 @@ def totals_by(costs, *attributes):
     (``year`` is the year of the cost's date)."""
     totals = collections.defaultdict(int)
     for cost in costs:
-        key = tuple(cost.date.year if name == "year" else getattr(cost, name)
-                    for name in attributes)
+        key = tuple(cost.date.year if name == "year" else getattr(cost, name) for name in attributes)
         totals[key] += cost.amount
     return dict(totals)
 
@@ -36,8 +36,9 @@ def text_in_boxes(bbox_html, fields=None, page_height=842.0):
     last page of the output.
     """
     fields = SIGNATURE_FIELDS if fields is None else fields
-    root = etree.fromstring(bbox_html.encode("utf-8") if isinstance(bbox_html, str)
-                            else bbox_html, etree.HTMLParser(encoding="utf-8"))
+    root = etree.fromstring(
+        bbox_html.encode("utf-8") if isinstance(bbox_html, str) else bbox_html, etree.HTMLParser(encoding="utf-8")
+    )
     pages = root.findall(".//page")
     hits = []
     for field in fields:

@@ -33,17 +33,23 @@ class SigningCase(HocbaCase):
         cls.subj, cls.home = cls.users["subject_teacher"], cls.users["homeroom_teacher"]
         cls.head, cls.vice = cls.users["head_of_group"], cls.users["vice_principal"]
         cls.principal, cls.clerk = cls.users["principal"], cls.users["clerk"]
-        for subject in (cls.class_a.sheet_ids.subject_id - cls.subject_english):
-            env["school.teaching.assignment"].create({
-                "employee_id": cls.employees["homeroom_teacher"].id,
-                "subject_id": subject.id, "class_id": cls.class_a.id})
+        for subject in cls.class_a.sheet_ids.subject_id - cls.subject_english:
+            env["school.teaching.assignment"].create(
+                {
+                    "employee_id": cls.employees["homeroom_teacher"].id,
+                    "subject_id": subject.id,
+                    "class_id": cls.class_a.id,
+                }
+            )
         # a demo database has its own time-stamping service set: not this PKI's
         cls.company.sudo().hocba_tsa_url = False
         cls.pki = cls.build_pki(PEOPLE)
-        cls.company.sudo().write({
-            "hocba_trusted_roots_pem": cls.pki.root_pem.decode(),
-            "hocba_revocation_check": cls.revocation_check,
-        })
+        cls.company.sudo().write(
+            {
+                "hocba_trusted_roots_pem": cls.pki.root_pem.decode(),
+                "hocba_revocation_check": cls.revocation_check,
+            }
+        )
         cls.certs = {
             "subj": cls.make_certificate("subj", cls.subj),
             "home": cls.make_certificate("home", cls.home),
@@ -63,15 +69,25 @@ class SigningCase(HocbaCase):
     @classmethod
     def make_certificate(cls, key, user, purpose="personal", issued=None):
         issued = issued or cls.pki._lookup(key)
-        certificate = cls.env["hocba.certificate"].with_user(cls.users["it_officer"]).create({
-            "purpose": purpose, "user_id": user.id,
-            "certificate_pem": issued.cert_pem.decode(),
-        })
+        certificate = (
+            cls.env["hocba.certificate"]
+            .with_user(cls.users["it_officer"])
+            .create(
+                {
+                    "purpose": purpose,
+                    "user_id": user.id,
+                    "certificate_pem": issued.cert_pem.decode(),
+                }
+            )
+        )
         p12 = serialization.pkcs12.serialize_key_and_certificates(
-            b"k", issued.key, issued.cert, [cls.pki.intermediate.cert],
-            serialization.BestAvailableEncryption(P12_PASSWORD.encode()))
-        certificate.with_user(cls.users["it_officer"]).hocba_store_pkcs12(
-            base64.b64encode(p12), P12_PASSWORD, PIN)
+            b"k",
+            issued.key,
+            issued.cert,
+            [cls.pki.intermediate.cert],
+            serialization.BestAvailableEncryption(P12_PASSWORD.encode()),
+        )
+        certificate.with_user(cls.users["it_officer"]).hocba_store_pkcs12(base64.b64encode(p12), P12_PASSWORD, PIN)
         return certificate
 
     @classmethod
@@ -79,19 +95,19 @@ class SigningCase(HocbaCase):
         for sheet in school_class.sheet_ids:
             user = sheet.user_id
             for result in sheet.subject_result_ids:
-                result.with_user(user).write({
-                    "level": "T", "comment": "Tiến bộ tốt.",
-                    "score": "9" if result.score_required else False})
+                result.with_user(user).write(
+                    {"level": "T", "comment": "Tiến bộ tốt.", "score": "9" if result.score_required else False}
+                )
             for row in sheet.trait_assessment_ids:
                 codes = catalogue.traits_of_grade(row.grade)
-                row.with_user(user).write({**{f"level_{c}": "T" for c in codes},
-                                           **{f"comment_{c}": "Tốt" for c in codes}})
+                row.with_user(user).write(
+                    {**{f"level_{c}": "T" for c in codes}, **{f"comment_{c}": "Tốt" for c in codes}}
+                )
             sheet.with_user(user).action_submit()
 
     def sign(self, user, transcripts=None, purpose="personal", pin=PIN):
         transcripts = transcripts or self.transcript_a
-        return self.env["hocba.signing.service"].with_user(user).hocba_sign(
-            transcripts.ids, pin, purpose)
+        return self.env["hocba.signing.service"].with_user(user).hocba_sign(transcripts.ids, pin, purpose)
 
     def approve(self, school_class=None):
         school_class = school_class or self.class_a
@@ -99,8 +115,13 @@ class SigningCase(HocbaCase):
         school_class.with_user(self.vice).action_approve()
 
     def sign_all(self):
-        for user, purpose in ((self.subj, "personal"), (self.home, "personal"), (None, None),
-                              (self.principal, "personal"), (self.clerk, "seal")):
+        for user, purpose in (
+            (self.subj, "personal"),
+            (self.home, "personal"),
+            (None, None),
+            (self.principal, "personal"),
+            (self.clerk, "seal"),
+        ):
             if user is None:
                 self.approve()
                 continue

@@ -21,10 +21,14 @@ class TestAssessmentFlow(HocbaCase):
         cls.head = cls.users["head_of_group"]
         cls.vice = cls.users["vice_principal"]
         # the homeroom teacher of 3A teaches everything but English there
-        for subject in (cls.class_a.sheet_ids.subject_id - cls.subject_english):
-            cls.env["school.teaching.assignment"].create({
-                "employee_id": cls.employees["homeroom_teacher"].id,
-                "subject_id": subject.id, "class_id": cls.class_a.id})
+        for subject in cls.class_a.sheet_ids.subject_id - cls.subject_english:
+            cls.env["school.teaching.assignment"].create(
+                {
+                    "employee_id": cls.employees["homeroom_teacher"].id,
+                    "subject_id": subject.id,
+                    "class_id": cls.class_a.id,
+                }
+            )
 
     def fill(self, school_class, level="T", score="9", trait="T"):
         """Fill every row of a class as each sheet's own teacher would."""
@@ -32,18 +36,19 @@ class TestAssessmentFlow(HocbaCase):
             user = sheet.user_id
             self.assertTrue(user, "%s has no teacher" % sheet.name)
             for result in sheet.subject_result_ids:
-                result.with_user(user).write({
-                    "level": level, "comment": "Tiến bộ tốt.",
-                    "score": score if result.score_required else False})
+                result.with_user(user).write(
+                    {"level": level, "comment": "Tiến bộ tốt.", "score": score if result.score_required else False}
+                )
             for row in sheet.trait_assessment_ids:
-                row.with_user(user).write({
-                    **{f"level_{code}": trait for code in catalogue.traits_of_grade(row.grade)},
-                    **{f"comment_{code}": "Tốt" for code in catalogue.traits_of_grade(row.grade)},
-                })
+                row.with_user(user).write(
+                    {
+                        **{f"level_{code}": trait for code in catalogue.traits_of_grade(row.grade)},
+                        **{f"comment_{code}": "Tốt" for code in catalogue.traits_of_grade(row.grade)},
+                    }
+                )
 
     def test_prepare_builds_every_row_once(self):
-        grade3 = self.env["school.subject.grade"].search(
-            [("grade", "=", "3"), ("is_elective", "=", False)])
+        grade3 = self.env["school.subject.grade"].search([("grade", "=", "3"), ("is_elective", "=", False)])
         self.assertEqual(len(self.transcript_a.subject_result_ids), len(grade3) * 4)
         self.assertEqual(len(self.transcript_a.trait_assessment_ids), 4)
         self.assertEqual(len(self.class_a.sheet_ids), len(grade3) * 4 + 4)
@@ -56,14 +61,11 @@ class TestAssessmentFlow(HocbaCase):
 
     def test_electives_only_for_pupils_who_take_them(self):
         minority = self.env.ref("hocba_digital.school_subject_tdt")
-        self.assertFalse(self.transcript_a.subject_result_ids.filtered(
-            lambda r: r.subject_id == minority))
+        self.assertFalse(self.transcript_a.subject_result_ids.filtered(lambda r: r.subject_id == minority))
         self.student_a.elective_subject_ids = minority
         self.class_a.action_prepare_transcripts()
-        self.assertEqual(len(self.transcript_a.subject_result_ids.filtered(
-            lambda r: r.subject_id == minority)), 4)
-        self.assertFalse(self.transcript_b.subject_result_ids.filtered(
-            lambda r: r.subject_id == minority))
+        self.assertEqual(len(self.transcript_a.subject_result_ids.filtered(lambda r: r.subject_id == minority)), 4)
+        self.assertFalse(self.transcript_b.subject_result_ids.filtered(lambda r: r.subject_id == minority))
 
     def test_prepare_needs_homeroom_teacher_or_management(self):
         with self.assertRaises(AccessError):
@@ -91,7 +93,8 @@ class TestAssessmentFlow(HocbaCase):
 
     def test_no_score_where_the_catalogue_has_no_test(self):
         mid_term = self.transcript_a.subject_result_ids.filtered(
-            lambda r: r.subject_id == self.subject_english and r.period == "mid_term1")
+            lambda r: r.subject_id == self.subject_english and r.period == "mid_term1"
+        )
         self.assertFalse(mid_term.score_required)
         with self.assertRaises(ValidationError) as caught:
             mid_term.with_user(self.subj).score = "8"
@@ -99,7 +102,8 @@ class TestAssessmentFlow(HocbaCase):
 
     def test_subject_teacher_touches_only_their_own_sheets(self):
         vietnamese = self.transcript_a.subject_result_ids.filtered(
-            lambda r: r.subject_id == self.subject_vietnamese and r.period == "end_year")
+            lambda r: r.subject_id == self.subject_vietnamese and r.period == "end_year"
+        )
         with self.assertRaises(AccessError):
             vietnamese.with_user(self.subj).level = "T"
         with self.assertRaises(AccessError):
@@ -127,9 +131,13 @@ class TestAssessmentFlow(HocbaCase):
         self.sheet_english_a.with_user(self.subj).action_submit()
         with self.assertRaises(AccessError):
             self.sheet_english_a.with_user(self.users["home_b"]).action_send_back("?")
-        wizard = self.env["hocba.review.wizard"].with_user(self.head).create({
-            "action": "send_back", "sheet_id": self.sheet_english_a.id,
-            "reason": "Điểm 4 mà mức T: kiểm tra lại."})
+        wizard = (
+            self.env["hocba.review.wizard"]
+            .with_user(self.head)
+            .create(
+                {"action": "send_back", "sheet_id": self.sheet_english_a.id, "reason": "Điểm 4 mà mức T: kiểm tra lại."}
+            )
+        )
         wizard.action_confirm()
         self.assertEqual(self.sheet_english_a.state, "draft")
         activity = self.sheet_english_a.activity_ids
@@ -142,15 +150,15 @@ class TestAssessmentFlow(HocbaCase):
         self.assertEqual(self.transcript_a.result, "HTXS")
         self.assertTrue(self.transcript_a.reward_excellent)
         math = self.transcript_a.subject_result_ids.filtered(
-            lambda r: r.subject_id.code == "TOAN" and r.period == "end_year")
+            lambda r: r.subject_id.code == "TOAN" and r.period == "end_year"
+        )
         math.with_user(self.home).score = "6"
         self.assertEqual(self.transcript_a.result, "HT")
         self.assertEqual(self.transcript_a.result_reason, "Mathematics end-of-year score 6 < 7")
         transcript = self.transcript_a.with_user(self.home)
         with self.assertRaises(ValidationError):
             transcript.result_override = "HTT"
-        transcript.write({"result_override": "HTT",
-                          "override_reason": "Thi lại cuối năm được 8 điểm."})
+        transcript.write({"result_override": "HTT", "override_reason": "Thi lại cuối năm được 8 điểm."})
         self.assertEqual(self.transcript_a.result, "HTT")
         self.assertEqual(self.transcript_a.result_computed, "HT")
         with self.assertRaises(AccessError):
@@ -164,8 +172,7 @@ class TestAssessmentFlow(HocbaCase):
         self.assertEqual(self.transcript_a.result, "HTT")
         with self.assertRaises(ValidationError):
             transcript.reward_exemplary = True
-        transcript.write({"reward_exemplary": True,
-                          "reward_exemplary_reason": "Tiến bộ rõ rệt môn Toán."})
+        transcript.write({"reward_exemplary": True, "reward_exemplary_reason": "Tiến bộ rõ rệt môn Toán."})
         self.assertTrue(self.transcript_a.reward_exemplary)
 
     def test_only_the_principal_decides_promotion(self):
@@ -176,7 +183,8 @@ class TestAssessmentFlow(HocbaCase):
             with self.subTest(role=role), self.assertRaises(AccessError):
                 self.transcript_a.with_user(self.users[role]).promotion = "promote"
         self.transcript_a.with_user(self.users["principal"]).write(
-            {"promotion": "promote", "promotion_note": "Đạt sau rèn luyện hè."})
+            {"promotion": "promote", "promotion_note": "Đạt sau rèn luyện hè."}
+        )
         self.assertEqual(self.transcript_a.promotion, "promote")
 
     def test_no_promotion_decision_for_a_pupil_who_completes(self):
@@ -208,8 +216,7 @@ class TestAssessmentFlow(HocbaCase):
 
     def test_warnings_do_not_block(self):
         self.fill(self.class_a)
-        self.result_english_a.with_user(self.subj).write({"level": "C", "score": "9",
-                                                          "comment": False})
+        self.result_english_a.with_user(self.subj).write({"level": "C", "score": "9", "comment": False})
         codes = [f.code for f in self.class_a._hocba_quality_findings()]
         self.assertIn("level_vs_score", codes)
         self.assertIn("empty_comment", codes)
@@ -234,13 +241,12 @@ class TestAssessmentFlow(HocbaCase):
         with self.assertRaises(AccessError):
             self.class_a.with_user(self.vice).write({"review_state": "open"})
         # unlock records who and why
-        self.env["hocba.review.wizard"].with_user(self.head).create({
-            "action": "unlock", "class_id": self.class_a.id,
-            "reason": "Sai chiều cao của một em."}).action_confirm()
+        self.env["hocba.review.wizard"].with_user(self.head).create(
+            {"action": "unlock", "class_id": self.class_a.id, "reason": "Sai chiều cao của một em."}
+        ).action_confirm()
         self.assertEqual(self.class_a.review_state, "open")
         self.assertEqual(self.class_a.review_note, "Sai chiều cao của một em.")
-        unlock_message = self.class_a.message_ids.filtered(
-            lambda m: "Sai chiều cao" in (m.body or ""))
+        unlock_message = self.class_a.message_ids.filtered(lambda m: "Sai chiều cao" in (m.body or ""))
         self.assertEqual(unlock_message.author_id, self.head.partner_id)
         self.transcript_a.with_user(self.home).height_cm = 125
         self.class_a.with_user(self.head).action_lock()
@@ -249,12 +255,12 @@ class TestAssessmentFlow(HocbaCase):
         self.class_a.with_user(self.vice).action_approve()
         self.assertEqual(self.class_a.review_state, "approved")
         with self.assertRaises(UserError):
-            self.env["hocba.review.wizard"].with_user(self.head).create({
-                "action": "unlock", "class_id": self.class_a.id,
-                "reason": "?"}).action_confirm()
-        self.env["hocba.review.wizard"].with_user(self.vice).create({
-            "action": "return", "class_id": self.class_a.id,
-            "reason": "Nhận xét môn Toán còn thiếu."}).action_confirm()
+            self.env["hocba.review.wizard"].with_user(self.head).create(
+                {"action": "unlock", "class_id": self.class_a.id, "reason": "?"}
+            ).action_confirm()
+        self.env["hocba.review.wizard"].with_user(self.vice).create(
+            {"action": "return", "class_id": self.class_a.id, "reason": "Nhận xét môn Toán còn thiếu."}
+        ).action_confirm()
         self.assertEqual(self.class_a.review_state, "open")
         self.assertEqual(self.class_a.activity_ids.user_id, self.home)
 
@@ -263,25 +269,32 @@ class TestAssessmentFlow(HocbaCase):
             self.result_english_a.with_user(self.subj).write({"level": level})
             self.env.flush_all()
             self.env.cr.precommit.run()  # tracking is written just before each commit
-        tracked = self.result_english_a.message_ids.tracking_value_ids.filtered(
-            lambda v: v.field_id.name == "level")
+        tracked = self.result_english_a.message_ids.tracking_value_ids.filtered(lambda v: v.field_id.name == "level")
         self.assertTrue(tracked)
         latest = tracked.sorted("id")[-1]
         self.assertEqual(latest.mail_message_id.author_id, self.subj.partner_id)
-        self.assertEqual((latest.old_value_char, latest.new_value_char),
-                         ("H - Completed", "T - Completed well"))
+        self.assertEqual((latest.old_value_char, latest.new_value_char), ("H - Completed", "T - Completed well"))
 
     def test_teachers_are_reminded_of_sheets_due_soon(self):
         Sheet = self.env["hocba.entry.sheet"]
         today = datetime.date.today()
         # end of term 1 in 3 days; mid-term 2 and the end of the year months away
-        self.year.write({"name": "Test reminders",
-                         "date_start": today - datetime.timedelta(days=177),
-                         "term1_end_date": today + datetime.timedelta(days=3),
-                         "date_end": today + datetime.timedelta(days=300)})
+        self.year.write(
+            {
+                "name": "Test reminders",
+                "date_start": today - datetime.timedelta(days=177),
+                "term1_end_date": today + datetime.timedelta(days=3),
+                "date_end": today + datetime.timedelta(days=300),
+            }
+        )
         count = Sheet._cron_remind_teachers()
-        due = Sheet.search([("class_id", "=", self.class_a.id), ("period", "=", "end_term1"),
-                            ("subject_id", "=", self.subject_english.id)])
+        due = Sheet.search(
+            [
+                ("class_id", "=", self.class_a.id),
+                ("period", "=", "end_term1"),
+                ("subject_id", "=", self.subject_english.id),
+            ]
+        )
         self.assertGreater(count, 0)
         self.assertEqual(due.activity_ids.user_id, self.subj)
         self.assertEqual(due.activity_ids.date_deadline, today + datetime.timedelta(days=3))
@@ -292,5 +305,4 @@ class TestAssessmentFlow(HocbaCase):
         full = self.student_a.personal_id
         self.assertEqual(self.transcript_a.with_user(self.home).personal_id_display, full)
         self.assertNotEqual(self.transcript_a.with_user(self.subj).personal_id_display, full)
-        self.assertTrue(self.transcript_a.with_user(self.subj).personal_id_display.endswith(
-            full[-3:]))
+        self.assertTrue(self.transcript_a.with_user(self.subj).personal_id_display.endswith(full[-3:]))

@@ -45,10 +45,13 @@ class TestCertificateCostRules(BaseCase):
         renewals = cc.forecast_renewals(certificates, costs, today)
         self.assertEqual(
             [(r.certificate_key, r.due, r.days_left, r.expected_cost, r.basis) for r in renewals],
-            [("e", D(2026, 11, 20), -10, cc.PRICE_TABLE[("misa", "soft")], "price_table"),
-             ("b", D(2027, 1, 10), 41, 1_650_000, "last_cost"),
-             ("a", D(2027, 3, 1), 91, 1_650_000, "last_cost"),
-             ("c", D(2027, 6, 1), 183, 1_100_000, "last_cost")])
+            [
+                ("e", D(2026, 11, 20), -10, cc.PRICE_TABLE[("misa", "soft")], "price_table"),
+                ("b", D(2027, 1, 10), 41, 1_650_000, "last_cost"),
+                ("a", D(2027, 3, 1), 91, 1_650_000, "last_cost"),
+                ("c", D(2027, 6, 1), 183, 1_100_000, "last_cost"),
+            ],
+        )
         self.assertEqual(sum(r.expected_cost for r in renewals), 5_750_000)
 
     def test_forecast_skips_replaced_certificates_and_uses_price_table(self):
@@ -58,15 +61,15 @@ class TestCertificateCostRules(BaseCase):
             cert("new", "lan", "fpt", "soft", D(2027, 12, 15)),
             cert("odd", "hoa", "other", "token", D(2027, 2, 1)),
         ]
-        renewals = cc.forecast_renewals(certificates, [], today,
-                                        price_table={("fpt", "soft"): 1_234_000})
-        self.assertEqual([(r.certificate_key, r.expected_cost) for r in renewals],
-                         [("odd", cc.DEFAULT_PRICE)])
+        renewals = cc.forecast_renewals(certificates, [], today, price_table={("fpt", "soft"): 1_234_000})
+        self.assertEqual([(r.certificate_key, r.expected_cost) for r in renewals], [("odd", cc.DEFAULT_PRICE)])
         self.assertEqual(
-            [(r.certificate_key, r.expected_cost, r.basis)
-             for r in cc.forecast_renewals(certificates, [], D(2027, 1, 1))],
-            [("odd", cc.DEFAULT_PRICE, "price_table"),
-             ("new", cc.PRICE_TABLE[("fpt", "soft")], "price_table")])
+            [
+                (r.certificate_key, r.expected_cost, r.basis)
+                for r in cc.forecast_renewals(certificates, [], D(2027, 1, 1))
+            ],
+            [("odd", cc.DEFAULT_PRICE, "price_table"), ("new", cc.PRICE_TABLE[("fpt", "soft")], "price_table")],
+        )
         self.assertEqual(cc.PRICE_TABLE[("gcc", "token")], 0)
 
     def test_summaries_and_budget(self):
@@ -76,9 +79,10 @@ class TestCertificateCostRules(BaseCase):
             cost("c", "viettel", "remote", "subscription", 1_100_000, D(2026, 6, 1)),
         ]
         self.assertEqual(totals_by(costs, "year"), {(2025,): 1_500_000, (2026,): 2_750_000})
-        self.assertEqual(totals_by(costs, "year", "provider"),
-                         {(2025, "vnpt"): 1_500_000, (2026, "vnpt"): 1_650_000,
-                          (2026, "viettel"): 1_100_000})
+        self.assertEqual(
+            totals_by(costs, "year", "provider"),
+            {(2025, "vnpt"): 1_500_000, (2026, "vnpt"): 1_650_000, (2026, "viettel"): 1_100_000},
+        )
         self.assertEqual(cc.budget_status(10_000_000, 2_500_000), (7_500_000, 25.0, False))
         self.assertEqual(cc.budget_status(1_000_000, 1_500_000), (-500_000, 150.0, True))
         self.assertEqual(cc.budget_status(0, 0), (0, 0.0, False))
@@ -123,13 +127,15 @@ class TestCertificateCostRules(BaseCase):
         self.assertEqual(cc.coverage_rate(3, 1), 33.3)
 
     def test_workbook(self):
-        columns = [("date", "Date", "date"), ("name", "Name", "text"),
-                   ("amount", "Amount", "money")]
-        rows = [{"date": D(2026, 1, 2), "name": "Renewal", "amount": 1_650_000},
-                {"date": D(2026, 3, 4), "name": "Token", "amount": 550_000}]
+        columns = [("date", "Date", "date"), ("name", "Name", "text"), ("amount", "Amount", "money")]
+        rows = [
+            {"date": D(2026, 1, 2), "name": "Renewal", "amount": 1_650_000},
+            {"date": D(2026, 3, 4), "name": "Token", "amount": 550_000},
+        ]
         data = workbook.write_cost_workbook(
-            [workbook.Sheet("Costs", columns, rows, "amount", "Total"),
-             workbook.Sheet("Due", columns, [], "amount")], title="Certificates")
+            [workbook.Sheet("Costs", columns, rows, "amount", "Total"), workbook.Sheet("Due", columns, [], "amount")],
+            title="Certificates",
+        )
         sheet = read_sheet(data, "Costs")
         self.assertEqual(sheet[0][0], "Certificates")
         self.assertEqual(sheet[2], ["Date", "Name", "Amount"])

@@ -95,8 +95,10 @@ class TestCscSigner(SigningTools, BaseCase):
         signed = pades.sign(pdf, "sig_homeroom", signer, reason="Ký học bạ số", location="Hà Nội")
         report = pades_verify.verify(signed, [pki.root_pem])
         self.assertTrue(report["verdict"], report)
-        self.assertEqual(report["signatures"][0]["signer_cn"], signer.certificate.subject.get_attributes_for_oid(
-            NameOID.COMMON_NAME)[0].value)
+        self.assertEqual(
+            report["signatures"][0]["signer_cn"],
+            signer.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value,
+        )
         self.assertTrue(report["signatures"][0]["valid"], report)
 
     # -- XAdES ----------------------------------------------------------------
@@ -136,8 +138,10 @@ class TestCscSigner(SigningTools, BaseCase):
         signer = self.signer()
         box.reset_counters()
         with signer.batch(4, pin=PIN):
-            docs = [xades.sign_tier(DOCUMENT, signer, ["data"], wrapper_id="sig-1", tier="homeroom_teacher")
-                    for _i in range(3)]
+            docs = [
+                xades.sign_tier(DOCUMENT, signer, ["data"], wrapper_id="sig-1", tier="homeroom_teacher")
+                for _i in range(3)
+            ]
             self.sign_pdf(signer, self.pki)
         self.assertEqual(box.count("credentials/authorize"), 1)
         self.assertEqual(box.count("signatures/signHash"), 4)
@@ -271,17 +275,27 @@ class TestCscSigner(SigningTools, BaseCase):
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
         now = datetime.datetime.now(datetime.timezone.utc)
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-                .not_valid_after(now + datetime.timedelta(days=1))
-                .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                               critical=False)
-                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                .sign(key, hashes.SHA256()))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+            )
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256())
+        )
         cert_path = self._write("tls.pem", cert.public_bytes(serialization.Encoding.PEM))
-        key_path = self._write("tls.key", key.private_bytes(serialization.Encoding.PEM,
-                                                            serialization.PrivateFormat.PKCS8,
-                                                            serialization.NoEncryption()))
+        key_path = self._write(
+            "tls.key",
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ),
+        )
         with csc_sandbox.CscSandbox(tls=(cert_path, key_path)) as box:
             box.add_issued("homeroom-rsa", self.staff, [self.pki.intermediate.cert], owner="lan", pin=PIN)
             token = box.issue_token("lan")
@@ -289,8 +303,7 @@ class TestCscSigner(SigningTools, BaseCase):
             with self.assertRaisesRegex(csc.CscError, "TLS") as caught:
                 csc.CscSigner(box.service_url, "homeroom-rsa", access_token=token, timeout=5)
             self.assertNotIsInstance(caught.exception, csc.CscUnavailable)
-            signer = csc.CscSigner(box.service_url, "homeroom-rsa", access_token=token, timeout=5,
-                                   verify=cert_path)
+            signer = csc.CscSigner(box.service_url, "homeroom-rsa", access_token=token, timeout=5, verify=cert_path)
             with signer:
                 with signer.batch(1, pin=PIN):
                     signature = signer.sign(b"data", "sha256")

@@ -1,5 +1,6 @@
 """The exchange's pure layer against a real sandbox on 127.0.0.1: the package,
 the client's reading of every answer, the receiver's idempotency, TLS."""
+
 import io
 import json
 import tempfile
@@ -24,15 +25,18 @@ def package_data(document_id="3b1f8a52-7c1e-4d2a-9a57-0c6f1e2d4b11", **header):
     """Plain data of a package around an unsigned grade-4 transcript."""
     transcript = grade4_transcript()
     transcript["header"].update(document_id=document_id, **header)
-    return {"xml": xml_profile.build(transcript), "pdf": b"%PDF-1.7\n1 0 obj<<>>endobj\n%%EOF\n",
-            "document_id": document_id, "version": transcript["header"]["version"],
-            "replaces": {"document_id": transcript["header"]["replaces"], "version": 1},
-            "issued_at": "2026-05-30T03:15:00+00:00"}
+    return {
+        "xml": xml_profile.build(transcript),
+        "pdf": b"%PDF-1.7\n1 0 obj<<>>endobj\n%%EOF\n",
+        "document_id": document_id,
+        "version": transcript["header"]["version"],
+        "replaces": {"document_id": transcript["header"]["replaces"], "version": 1},
+        "issued_at": "2026-05-30T03:15:00+00:00",
+    }
 
 
 @tagged("post_install", "-at_install")
 class TestExchangePackage(BaseCase):
-
     def test_same_version_same_bytes(self):
         data = package_data()
         package = ep.build(data)
@@ -42,8 +46,7 @@ class TestExchangePackage(BaseCase):
         self.assertEqual(files[ep.XML_NAME], data["xml"])
         self.assertEqual(manifest["pupil"], {"moet_code": "7900000112345", "school_code": "HS0042"})
         self.assertEqual(manifest["school"]["code"], "79000001")
-        self.assertEqual(manifest["document"]["replaces"],
-                         {"id": "0d6c2f1e-1111-4c2a-8a57-0c6f1e2d4b99", "version": 1})
+        self.assertEqual(manifest["document"]["replaces"], {"id": "0d6c2f1e-1111-4c2a-8a57-0c6f1e2d4b99", "version": 1})
         self.assertNotIn("079316001234", json.dumps(manifest))  # no personal ID in the manifest
         names = [info.filename for info in zipfile.ZipFile(io.BytesIO(package.body)).infolist()]
         self.assertEqual(names, [ep.MANIFEST, ep.XML_NAME, ep.PDF_NAME])
@@ -56,8 +59,7 @@ class TestExchangePackage(BaseCase):
         self.assertTrue(any("no trusted root" in r for r in reasons), reasons)
         # the record and the XML disagree on what the document is
         reasons = ep.validate(dict(data, version=3, replaces=None), [])
-        self.assertTrue(any("not 3b1f8a52-7c1e-4d2a-9a57-0c6f1e2d4b11 version 3" in r
-                            for r in reasons), reasons)
+        self.assertTrue(any("not 3b1f8a52-7c1e-4d2a-9a57-0c6f1e2d4b11 version 3" in r for r in reasons), reasons)
         self.assertTrue(any("the XML replaces 0d6c2f1e" in r for r in reasons), reasons)
         transcript = grade4_transcript()
         transcript["pupil"]["moet_code"] = None
@@ -80,15 +82,16 @@ class TestExchangePackage(BaseCase):
         members["extra.txt"] = b"x"
         with self.assertRaises(ep.PackageError) as caught:
             ep.read(ep._zip(members.items()))
-        self.assertEqual(caught.exception.reasons, [
-            "transcript.pdf does not match the SHA-256 of the manifest",
-            "unexpected member(s): extra.txt"])
+        self.assertEqual(
+            caught.exception.reasons,
+            ["transcript.pdf does not match the SHA-256 of the manifest", "unexpected member(s): extra.txt"],
+        )
 
     def test_backoff(self):
         delays = [ec.backoff_delay(n) for n in range(1, 9)]
         self.assertEqual(delays, [60, 120, 240, 480, 960, 1920, 3600, 3600])
         self.assertEqual(ec.backoff_delay(1, retry_after=600), 600)
-        self.assertEqual(ec.backoff_delay(1, retry_after=10 ** 6), ec.BACKOFF_CAP)
+        self.assertEqual(ec.backoff_delay(1, retry_after=10**6), ec.BACKOFF_CAP)
         spread = ec.backoff_delay(3, key="hocba-x")
         self.assertTrue(240 <= spread <= 264)
         self.assertEqual(spread, ec.backoff_delay(3, key="hocba-x"))
@@ -175,8 +178,10 @@ class TestExchangeClient(BaseCase):
         with ec.ExchangeClient(self.sandbox.url, "wrong") as client:
             denied = client.submit(self.package.body, self.package.sha256, self.key)
         self.assertEqual((denied.kind, denied.http_status, denied.stop), (ec.RETRY, 401, True))
-        with ec.ExchangeClient("http://127.0.0.1:9/api", TOKEN, connect_timeout=0.5) as client, \
-                mute_logger("urllib3.connectionpool"):
+        with (
+            ec.ExchangeClient("http://127.0.0.1:9/api", TOKEN, connect_timeout=0.5) as client,
+            mute_logger("urllib3.connectionpool"),
+        ):
             down = client.submit(self.package.body, self.package.sha256, self.key)
         self.assertEqual((down.kind, down.stop, down.maybe_delivered), (ec.RETRY, True, False))
 
@@ -187,15 +192,14 @@ class TestExchangeClient(BaseCase):
 
             @staticmethod
             def json():
-                return {"receiver_ref": "SO-1", "idempotency_key": "hocba-other",
-                        "package_sha256": "x"}
+                return {"receiver_ref": "SO-1", "idempotency_key": "hocba-other", "package_sha256": "x"}
+
         outcome = ec.ExchangeClient.outcome(Answer, self.key, self.package.sha256)
         self.assertEqual((outcome.kind, outcome.maybe_delivered), (ec.RETRY, True))
 
     def test_rate_of_faults_ends_in_exactly_once(self):
         self.sandbox.faults = FaultPlan(0.5, seed=7)
-        packages = [ep.build(package_data("9e7c0a3b-1111-4c2a-8a57-0c6f1e2d4b%02d" % i))
-                    for i in range(8)]
+        packages = [ep.build(package_data("9e7c0a3b-1111-4c2a-8a57-0c6f1e2d4b%02d" % i)) for i in range(8)]
         left = {ep.idempotency_key(p.document_id): p for p in packages}
         for _round in range(30):
             for key, package in list(left.items()):
@@ -210,29 +214,28 @@ class TestExchangeClient(BaseCase):
 
 @tagged("post_install", "-at_install")
 class TestExchangeStores(BaseCase):
-
     def test_directory_store_is_shared(self):
         """Two receivers on one directory (two Odoo workers) file a key once."""
         with tempfile.TemporaryDirectory() as path:
             first, second = (Receiver(DirectoryStore(path), TOKEN) for _i in range(2))
             package = ep.build(package_data())
-            headers = {"Authorization": "Bearer " + TOKEN, "Idempotency-Key": "hocba-dir-1",
-                       "Content-Type": ep.MEDIA_TYPE}
+            headers = {
+                "Authorization": "Bearer " + TOKEN,
+                "Idempotency-Key": "hocba-dir-1",
+                "Content-Type": ep.MEDIA_TYPE,
+            }
             self.assertEqual(first.submit(headers, package.body)[0], 201)
             status, ack = second.submit(headers, package.body)
             self.assertEqual((status, ack["duplicate"]), (200, True))
             self.assertEqual(second.receipts(), {"hocba-dir-1": 2})
             self.assertEqual(DirectoryStore(path).body(ack["receiver_ref"]), package.body)
-            self.assertEqual(first.submit(dict(headers, **{"Content-Type": "text/plain"}),
-                                          package.body)[0], 415)
-            self.assertEqual(first.submit(dict(headers, Authorization="Bearer x"),
-                                          package.body)[0], 401)
+            self.assertEqual(first.submit(dict(headers, **{"Content-Type": "text/plain"}), package.body)[0], 415)
+            self.assertEqual(first.submit(dict(headers, Authorization="Bearer x"), package.body)[0], 401)
 
     def test_tls_with_client_certificate(self):
         with tempfile.TemporaryDirectory() as path:
             tls = make_tls_files(path)
-            sandbox = ExchangeSandbox(TOKEN, tls=(tls["server_cert"], tls["server_key"]),
-                                      client_ca=tls["ca"])
+            sandbox = ExchangeSandbox(TOKEN, tls=(tls["server_cert"], tls["server_key"]), client_ca=tls["ca"])
             with sandbox:
                 package = ep.build(package_data())
                 ca = open(tls["ca"]).read()
@@ -240,13 +243,17 @@ class TestExchangeStores(BaseCase):
                     refused = client.submit(package.body, package.sha256, "hocba-tls-1")
                 self.assertEqual((refused.kind, refused.stop), (ec.RETRY, True))
                 self.assertFalse(sandbox.receiver.records())
-                with ec.ExchangeClient(sandbox.url, TOKEN, ca_pem=ca,
-                                       client_cert_pem=open(tls["client_cert"]).read(),
-                                       client_key_pem=open(tls["client_key"]).read()) as client:
-                    self.assertEqual(client.submit(package.body, package.sha256,
-                                                   "hocba-tls-1").kind, ec.ACKNOWLEDGED)
+                with ec.ExchangeClient(
+                    sandbox.url,
+                    TOKEN,
+                    ca_pem=ca,
+                    client_cert_pem=open(tls["client_cert"]).read(),
+                    client_key_pem=open(tls["client_key"]).read(),
+                ) as client:
+                    self.assertEqual(client.submit(package.body, package.sha256, "hocba-tls-1").kind, ec.ACKNOWLEDGED)
                     self.assertTrue(client._tmp)
                     tmp = client._tmp
                 self.assertFalse(client._tmp)  # the key file is gone with the session
                 import os
+
                 self.assertFalse(os.path.exists(tmp))

@@ -1,6 +1,7 @@
 """Sync of issued versions through the real cron code path, against a real
 sandbox on 127.0.0.1 (lib/exchange_sandbox.py): faults, backoff, exactly once,
 local refusal, corrections, activities, access, neutralisation."""
+
 import datetime
 import json
 
@@ -26,15 +27,22 @@ LATER = datetime.timedelta(hours=2)  # beyond any backoff of the first attempts
 
 @tagged("post_install", "-at_install")
 class TestExchangeSync(SigningCase):
-
     @classmethod
     def prepare_transcripts(cls):
         cls.student_a.moet_code = "3100000001"
-        cls.more_students = cls.env["school.student"].create([{
-            "name": name, "sex": sex, "birth_date": datetime.date(2027, 2, day),
-            "personal_id": pid.make("031", sex, 2027, 7000 + day), "moet_code": "31000000%02d" % day,
-            "class_id": cls.class_a.id} for name, sex, day in (
-                ("Lê Minh Quân", "male", 2), ("Phạm Thu Hà", "female", 3))])
+        cls.more_students = cls.env["school.student"].create(
+            [
+                {
+                    "name": name,
+                    "sex": sex,
+                    "birth_date": datetime.date(2027, 2, day),
+                    "personal_id": pid.make("031", sex, 2027, 7000 + day),
+                    "moet_code": "31000000%02d" % day,
+                    "class_id": cls.class_a.id,
+                }
+                for name, sex, day in (("Lê Minh Quân", "male", 2), ("Phạm Thu Hà", "female", 3))
+            ]
+        )
         return super().prepare_transcripts()
 
     @classmethod
@@ -46,8 +54,7 @@ class TestExchangeSync(SigningCase):
         cls.exchanges = cls.versions.exchange_ids
         cls.sandbox = ExchangeSandbox(TOKEN, timeout_delay=3.0).start()
         cls.addClassCleanup(cls.sandbox.stop)
-        cls.company.sudo().write({"hocba_exchange_url": cls.sandbox.url,
-                                  "hocba_exchange_token": TOKEN})
+        cls.company.sudo().write({"hocba_exchange_url": cls.sandbox.url, "hocba_exchange_token": TOKEN})
         params = cls.env["ir.config_parameter"].sudo()
         params.set_param("hocba_digital.exchange_read_timeout", "1")
         params.set_param("hocba_digital.exchange_connect_timeout", "1")
@@ -56,8 +63,13 @@ class TestExchangeSync(SigningCase):
     def issue(cls, transcripts):
         """Every tier signs ``transcripts`` (the class is approved in between)."""
         service = cls.env["hocba.signing.service"]
-        for user, purpose in ((cls.subj, "personal"), (cls.home, "personal"), (None, None),
-                              (cls.principal, "personal"), (cls.clerk, "seal")):
+        for user, purpose in (
+            (cls.subj, "personal"),
+            (cls.home, "personal"),
+            (None, None),
+            (cls.principal, "personal"),
+            (cls.clerk, "seal"),
+        ):
             if user is None:
                 if cls.class_a.review_state != "approved":
                     cls.class_a.with_user(cls.head).action_lock()
@@ -72,7 +84,8 @@ class TestExchangeSync(SigningCase):
 
     def send(self, now=T0, exchanges=None, **kw):
         return self.env["hocba.exchange.service"]._hocba_send_due(
-            50, now=now, auto_commit=False, ids=(exchanges or self.exchanges).ids, **kw)
+            50, now=now, auto_commit=False, ids=(exchanges or self.exchanges).ids, **kw
+        )
 
     def check_once(self):
         """What a first run does before sending: each package checked (the real
@@ -80,8 +93,7 @@ class TestExchangeSync(SigningCase):
         service = self.env["hocba.exchange.service"]
         data = service._hocba_package_data(self.exchanges)
         for exchange in self.exchanges:
-            package, reasons = service._hocba_prepare(exchange, data[exchange.id],
-                                                      self.company.sudo())
+            package, reasons = service._hocba_prepare(exchange, data[exchange.id], self.company.sudo())
             self.assertFalse(reasons)
             exchange.with_context(hocba_exchange_service=True).package_sha256 = package.sha256
 
@@ -101,8 +113,9 @@ class TestExchangeSync(SigningCase):
             version = exchange.version_id
             self.assertEqual(exchange.idempotency_key, "hocba-%s" % version.document_id)
             self.assertEqual((exchange.state, exchange.attempts), ("pending", 0))
-            self.assertEqual((exchange.class_id, exchange.year_id, exchange.company_id),
-                             (self.class_a, self.year, self.company))
+            self.assertEqual(
+                (exchange.class_id, exchange.year_id, exchange.company_id), (self.class_a, self.year, self.company)
+            )
             self.assertEqual(exchange.student_id, version.student_id)
             self.assertEqual(exchange.sync_deadline, self.year.sync_deadline)
         # made once, whatever calls it again
@@ -132,9 +145,12 @@ class TestExchangeSync(SigningCase):
 
     def test_each_fault_then_recovery(self):
         expected = {  # fault: state after it, whether the store has the packages
-            "timeout": ("sent", True), "lost_answer": ("sent", True),
-            "drop": ("sent", False), "error_500": ("failed", False),
-            "reject": ("rejected", False), "duplicate_ack": ("acknowledged", True),
+            "timeout": ("sent", True),
+            "lost_answer": ("sent", True),
+            "drop": ("sent", False),
+            "error_500": ("failed", False),
+            "reject": ("rejected", False),
+            "duplicate_ack": ("acknowledged", True),
             "slow": ("acknowledged", True),
         }
         keys = set(self.exchanges.mapped("idempotency_key"))
@@ -153,8 +169,7 @@ class TestExchangeSync(SigningCase):
                     for exchange in self.exchanges.filtered(lambda e: e.state in ("sent", "failed")):
                         self.assertTrue(exchange.last_error)
                         wait = ec.backoff_delay(1, key=exchange.idempotency_key)
-                        self.assertAlmostEqual(
-                            (exchange.next_attempt_at - T0).total_seconds(), wait, delta=1)
+                        self.assertAlmostEqual((exchange.next_attempt_at - T0).total_seconds(), wait, delta=1)
                     # backoff respected: nothing leaves before its time
                     requests = self.sandbox.requests
                     self.assertEqual(self.send(T0 + datetime.timedelta(seconds=30))["handled"], 0)
@@ -224,8 +239,7 @@ class TestExchangeSync(SigningCase):
     def test_correction_is_sent_as_a_replacement(self):
         transcript = self.transcript_a
         first = transcript.current_version_id
-        transcript.with_user(self.home).action_request_correction(
-            "Nhận xét môn Tiếng Anh bị nhầm.")
+        transcript.with_user(self.home).action_request_correction("Nhận xét môn Tiếng Anh bị nhầm.")
         transcript.with_user(self.principal).action_open_correction()
         self.result_english_a.with_user(self.subj).comment = "Tiến bộ rõ rệt."
         self.issue(transcript)
@@ -241,8 +255,7 @@ class TestExchangeSync(SigningCase):
         record = self.stored()[new.idempotency_key]
         self.assertEqual((record["replaces"], record["version"]), (first.document_id, 2))
         manifest, _files = ep.read(self.sandbox.receiver.store.body(new.receiver_ref))
-        self.assertEqual(manifest["document"]["replaces"],
-                         {"id": first.document_id, "version": 1})
+        self.assertEqual(manifest["document"]["replaces"], {"id": first.document_id, "version": 1})
 
     def test_repeated_failures_and_the_deadline_reach_the_it_officer(self):
         it_officer = self.users["it_officer"]
@@ -259,8 +272,9 @@ class TestExchangeSync(SigningCase):
         near = self.year.sync_deadline - datetime.timedelta(days=3)
         Service._hocba_plan_activities(today=near)
         activities = self.year.activity_ids.filtered(lambda a: a.user_id == it_officer)
-        self.assertEqual(set(activities.activity_type_id.mapped("name")),
-                         {"Packages need attention", "Sync deadline near"})
+        self.assertEqual(
+            set(activities.activity_type_id.mapped("name")), {"Packages need attention", "Sync deadline near"}
+        )
         self.assertIn("3 package(s)", activities[0].note)
         Service._hocba_plan_activities(today=near)  # no second one
         self.assertEqual(len(self.year.activity_ids.filtered(lambda a: a.user_id == it_officer)), 2)
@@ -272,8 +286,10 @@ class TestExchangeSync(SigningCase):
     def test_the_cron_job_sends_through_its_own_transactions(self):
         # only this test's packages are due (a demo database has its own)
         self.env.flush_all()
-        self.env.cr.execute("UPDATE hocba_exchange SET next_attempt_at = %s WHERE id != ALL(%s)",
-                            [fields.Datetime.now() + datetime.timedelta(days=1), self.exchanges.ids])
+        self.env.cr.execute(
+            "UPDATE hocba_exchange SET next_attempt_at = %s WHERE id != ALL(%s)",
+            [fields.Datetime.now() + datetime.timedelta(days=1), self.exchanges.ids],
+        )
         self.registry.enter_test_mode(self.cr)
         self.addCleanup(self.registry.leave_test_mode)
         with self.registry.cursor() as cr:
@@ -284,8 +300,10 @@ class TestExchangeSync(SigningCase):
 
     def test_a_failed_package_is_retried_when_its_backoff_ends(self):
         self.env.flush_all()
-        self.env.cr.execute("UPDATE hocba_exchange SET next_attempt_at = %s WHERE id != ALL(%s)",
-                            [fields.Datetime.now() + datetime.timedelta(days=1), self.exchanges.ids])
+        self.env.cr.execute(
+            "UPDATE hocba_exchange SET next_attempt_at = %s WHERE id != ALL(%s)",
+            [fields.Datetime.now() + datetime.timedelta(days=1), self.exchanges.ids],
+        )
         self.sandbox.faults.add("error_500")
         self.registry.enter_test_mode(self.cr)
         self.addCleanup(self.registry.leave_test_mode)
@@ -294,8 +312,7 @@ class TestExchangeSync(SigningCase):
             cron = env.ref("hocba_digital.ir_cron_hocba_exchange_send")
             cron.nextcall = fields.Datetime.now() + datetime.timedelta(minutes=10)  # its tick
             env["hocba.exchange.service"]._cron_hocba_send()
-            failed = env["hocba.exchange"].browse(self.exchanges.ids).filtered(
-                lambda e: e.state == "failed")
+            failed = env["hocba.exchange"].browse(self.exchanges.ids).filtered(lambda e: e.state == "failed")
             self.assertEqual(len(failed), 1)
             cr.execute("SELECT call_at FROM ir_cron_trigger WHERE cron_id = %s", [cron.id])
             self.assertIn(failed.next_attempt_at, [row[0] for row in cr.fetchall()])
@@ -318,8 +335,9 @@ class TestExchangeSync(SigningCase):
             exchange.with_user(it_officer).unlink()
         figures = self.env["hocba.exchange"].with_user(vice).hocba_sync_figures([self.year.id])
         row = next(r for r in figures if r["class_id"] == self.class_a.id)
-        self.assertEqual((row["transcripts"], row["packages"], row["acknowledged"],
-                          row["not_acknowledged"]), (3, 3, 3, 0))
+        self.assertEqual(
+            (row["transcripts"], row["packages"], row["acknowledged"], row["not_acknowledged"]), (3, 3, 3, 0)
+        )
         self.assertEqual(row["sync_deadline"], self.year.sync_deadline)
         self.assertEqual(self.year.with_user(vice).exchange_open_count, 0)
         with self.assertRaises(AccessError):
@@ -340,8 +358,7 @@ class TestExchangeSync(SigningCase):
             wizard.action_save()
         wizard.write({"client_cert_pem": False, "url": "https://store.example.vn/api/hocba/v1"})
         wizard.action_save()
-        self.assertEqual(self.company.sudo().hocba_exchange_url,
-                         "https://store.example.vn/api/hocba/v1")
+        self.assertEqual(self.company.sudo().hocba_exchange_url, "https://store.example.vn/api/hocba/v1")
         with self.assertRaises(AccessError):
             self.env["hocba.exchange.settings"].with_user(self.vice).create({})
         # the credentials are the IT officer's only
@@ -349,16 +366,20 @@ class TestExchangeSync(SigningCase):
         self.assertIn("hocba_exchange_token", self.company.with_user(it_officer).fields_get())
 
     def test_neutralize_blanks_credentials_and_stops_the_job(self):
-        self.company.sudo().write({"hocba_population_url": "https://dancu.example.vn/api",
-                                   "hocba_population_token": "secret"})
+        self.company.sudo().write(
+            {"hocba_population_url": "https://dancu.example.vn/api", "hocba_population_token": "secret"}
+        )
         self.env.flush_all()
         for query in neutralize.get_neutralization_queries(["hocba_digital"]):
             self.env.cr.execute(query)
         self.env.invalidate_all()
         company = self.company.sudo()
-        self.assertFalse(company.hocba_exchange_url or company.hocba_exchange_token
-                         or company.hocba_exchange_client_cert_pem
-                         or company.hocba_exchange_client_key_pem)
+        self.assertFalse(
+            company.hocba_exchange_url
+            or company.hocba_exchange_token
+            or company.hocba_exchange_client_cert_pem
+            or company.hocba_exchange_client_key_pem
+        )
         self.assertFalse(company.hocba_population_url or company.hocba_population_token)
         self.assertFalse(self.env.ref("hocba_digital.ir_cron_hocba_exchange_send").active)
         self.assertEqual(self.send()["handled"], 0)

@@ -15,12 +15,9 @@ class TestKeyVault(BaseCase):
         blob = key_vault.seal(b"-----BEGIN PRIVATE KEY-----\nabc", "482915", b"owner-7")
         self.assertNotIn(b"abc", blob)
         self.assertNotIn(b"482915", blob)
-        self.assertEqual(key_vault.unseal(blob, "482915", b"owner-7"),
-                         b"-----BEGIN PRIVATE KEY-----\nabc")
-        for pin, associated in (("482916", b"owner-7"), ("", b"owner-7"),
-                                ("482915", b"owner-8")):
-            with self.subTest(pin=pin, associated=associated), \
-                    self.assertRaises(key_vault.WrongPin):
+        self.assertEqual(key_vault.unseal(blob, "482915", b"owner-7"), b"-----BEGIN PRIVATE KEY-----\nabc")
+        for pin, associated in (("482916", b"owner-7"), ("", b"owner-7"), ("482915", b"owner-8")):
+            with self.subTest(pin=pin, associated=associated), self.assertRaises(key_vault.WrongPin):
                 key_vault.unseal(blob, pin, associated)
 
     def test_altered_blob_is_refused(self):
@@ -47,9 +44,11 @@ class TestCertificateInfo(BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.pki = pf.build_pki([pf.Person("gv", "Nguyễn Thị Thanh Hà", "CCCD:031185000123",
-                                          "homeroom_teacher")],
-                               "http://127.0.0.1:9", prefix="TEST")
+        cls.pki = pf.build_pki(
+            [pf.Person("gv", "Nguyễn Thị Thanh Hà", "CCCD:031185000123", "homeroom_teacher")],
+            "http://127.0.0.1:9",
+            prefix="TEST",
+        )
 
     def test_describe_a_staff_certificate(self):
         p12 = self.pki.to_pkcs12("gv", "p12-pass")
@@ -69,8 +68,7 @@ class TestCertificateInfo(BaseCase):
         later = info.not_after + datetime.timedelta(days=1)
         earlier = info.not_before - datetime.timedelta(days=1)
         self.assertEqual(certificate_info.problems_for_signing(info, at=later), ["expired"])
-        self.assertEqual(certificate_info.problems_for_signing(info, at=earlier),
-                         ["not_yet_valid"])
+        self.assertEqual(certificate_info.problems_for_signing(info, at=earlier), ["not_yet_valid"])
         self.assertEqual(certificate_info.problems_for_signing(info, revoked=True), ["revoked"])
         ca_info = certificate_info.describe(certificate_info.load_certificate(chain[0]))
         self.assertIn("no_signing_usage", certificate_info.problems_for_signing(ca_info))

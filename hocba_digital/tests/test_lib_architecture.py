@@ -4,6 +4,7 @@ lib/ is pure Python in rooms (docs/architecture.md): no Odoo, no private name
 of one module used by another, no import cycle, and each room imports only
 the rooms below it.
 """
+
 import ast
 import os
 
@@ -21,8 +22,7 @@ ALLOWED = {
     "exchange": {"signing", "documents"},
     "population": {"rules", "workbooks", "secret"},
     "sandbox": {"rules", "documents", "signing", "exchange", "population", "workbooks", "secret"},
-    "demo": {"rules", "documents", "signing", "exchange", "population", "workbooks", "secret",
-             "sandbox"},
+    "demo": {"rules", "documents", "signing", "exchange", "population", "workbooks", "secret", "sandbox"},
 }
 
 
@@ -50,7 +50,7 @@ def _resolve(module, package, node):
     base = module.split(".")
     if not package:
         base = base[:-1]
-    base = base[:len(base) - (node.level - 1)]
+    base = base[: len(base) - (node.level - 1)]
     return ".".join(base + ([node.module] if node.module else []))
 
 
@@ -75,9 +75,12 @@ class _Lib:
         package = self.modules[name][1]
         tree = self.trees[name]
         if module_level_only:  # what runs at import: also inside module-level if/try blocks
-            nodes = [n for top in tree.body
-                     if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                     for n in ast.walk(top)]
+            nodes = [
+                n
+                for top in tree.body
+                if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                for n in ast.walk(top)
+            ]
         else:
             nodes = list(ast.walk(tree))
         found = []
@@ -130,10 +133,12 @@ class TestLibArchitecture(BaseCase):
         self.assertEqual(self.lib.modules["lib.documents.xml_profile"][1], True)
 
     def test_no_odoo_in_lib(self):
-        found = ["%s:%d %s" % (name, line, target)
-                 for name in self.lib.modules
-                 for line, target, _what in self.lib.imports(name, module_level_only=False)
-                 if target.split(".")[0] == "odoo"]
+        found = [
+            "%s:%d %s" % (name, line, target)
+            for name in self.lib.modules
+            for line, target, _what in self.lib.imports(name, module_level_only=False)
+            if target.split(".")[0] == "odoo"
+        ]
         self.assertEqual(found, [])
 
     def test_no_private_name_of_another_module(self):
@@ -144,16 +149,23 @@ class TestLibArchitecture(BaseCase):
                     found.append("%s:%d from %s import %s" % (name, line, target, what))
             aliases = self.lib.module_aliases(name)
             for node in ast.walk(self.lib.trees[name]):
-                if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                        and node.value.id in aliases and node.attr.startswith("_")
-                        and not node.attr.startswith("__")):
+                if (
+                    isinstance(node, ast.Attribute)
+                    and isinstance(node.value, ast.Name)
+                    and node.value.id in aliases
+                    and node.attr.startswith("_")
+                    and not node.attr.startswith("__")
+                ):
                     found.append("%s:%d %s.%s" % (name, node.lineno, aliases[node.value.id], node.attr))
         self.assertEqual(found, [])
 
     def test_no_import_cycle(self):
-        graph = {name: {target for _line, target, _what in self.lib.imports(name)
-                        if target.startswith("lib") and target != name}
-                 for name in self.lib.modules}
+        graph = {
+            name: {
+                target for _line, target, _what in self.lib.imports(name) if target.startswith("lib") and target != name
+            }
+            for name in self.lib.modules
+        }
         # a package's __init__ runs before its modules: importing lib.a.b imports lib.a
         for name in graph:
             for target in list(graph[name]):
@@ -168,7 +180,7 @@ class TestLibArchitecture(BaseCase):
             state[node] = "open"
             for target in sorted(graph[node]):
                 if state.get(target) == "open":
-                    cycles.append(" -> ".join(path[path.index(target):] + [target]))
+                    cycles.append(" -> ".join(path[path.index(target) :] + [target]))
                 elif target not in state:
                     visit(target, path + [target])
             state[node] = "done"
@@ -191,8 +203,11 @@ class TestLibArchitecture(BaseCase):
         self.assertEqual(found, [])
 
     def test_nothing_outside_sandbox_and_demo_uses_them(self):
-        found = ["%s:%d imports %s" % (name, line, target)
-                 for name in self.lib.modules if _room(name) not in ("sandbox", "demo")
-                 for line, target, _what in self.lib.imports(name, module_level_only=False)
-                 if _room(target) in ("sandbox", "demo")]
+        found = [
+            "%s:%d imports %s" % (name, line, target)
+            for name in self.lib.modules
+            if _room(name) not in ("sandbox", "demo")
+            for line, target, _what in self.lib.imports(name, module_level_only=False)
+            if _room(target) in ("sandbox", "demo")
+        ]
         self.assertEqual(found, [])

@@ -25,8 +25,12 @@ from ..lib.signing import pades, pades_verify, xades
 from .crypto_tools import PEOPLE, PUPIL, SigningTools, make_pdf, pdfsig, pkcs12_signer, quiet
 
 XML = ('<?xml version="1.0" encoding="UTF-8"?>\n<HocBa><HocSinh>%s</HocSinh></HocBa>\n' % PUPIL).encode()
-TIERS = [("sig_subject_TOAN", "toan"), ("sig_homeroom", "homeroom"),
-         ("sig_principal", "principal"), ("sig_seal", "seal")]
+TIERS = [
+    ("sig_subject_TOAN", "toan"),
+    ("sig_homeroom", "homeroom"),
+    ("sig_principal", "principal"),
+    ("sig_seal", "seal"),
+]
 FIELDS = ["sig_subject_TOAN", "sig_homeroom", "sig_principal", {"name": "sig_seal", "lock": True}]
 ATTACHMENT = {"name": "hocba.xml", "data": XML, "description": "Học bạ số (XML đã ký XAdES)"}
 
@@ -64,8 +68,15 @@ class TestPades(SigningTools, BaseCase):
     @classmethod
     def _sign_all(cls, pdf, **kwargs):
         for field, key in TIERS:
-            pdf = pades.sign(pdf, field, cls.signers[key], reason="Ký học bạ số", location="Hà Nội",
-                             lock=field == "sig_seal", **kwargs)
+            pdf = pades.sign(
+                pdf,
+                field,
+                cls.signers[key],
+                reason="Ký học bạ số",
+                location="Hà Nội",
+                lock=field == "sig_seal",
+                **kwargs,
+            )
         return pdf
 
     def _verify(self, pdf):
@@ -85,8 +96,9 @@ class TestPades(SigningTools, BaseCase):
         # earlier tiers: later revisions only filled signature fields
         self.assertEqual({s["modification_level"] for s in report["signatures"][:3]}, {"FORM_FILLING"})
         seal = report["signatures"][-1]
-        self.assertEqual((seal["coverage"], seal["docmdp_level"], seal["fieldmdp"]),
-                         ("ENTIRE_FILE", "NO_CHANGES", True))
+        self.assertEqual(
+            (seal["coverage"], seal["docmdp_level"], seal["fieldmdp"]), ("ENTIRE_FILE", "NO_CHANGES", True)
+        )
         self.assertFalse(report["updates_after_last_signature"])
         self.assertEqual(report["empty_fields"], [])
 
@@ -130,8 +142,9 @@ class TestPades(SigningTools, BaseCase):
 
     def test_pdftotext_full_name(self):
         path = self._write("text.pdf", self.signed)
-        text = subprocess.run(["pdftotext", "-enc", "UTF-8", path, "-"], capture_output=True,
-                              check=True).stdout.decode()
+        text = subprocess.run(
+            ["pdftotext", "-enc", "UTF-8", path, "-"], capture_output=True, check=True
+        ).stdout.decode()
         self.assertIn(PUPIL, text)
 
     def test_embedded_xml_roundtrip(self):
@@ -147,7 +160,7 @@ class TestPades(SigningTools, BaseCase):
     def test_byte_changed_in_signed_range(self):
         index = self.signed.index(b"ReportLab")
         self.assertLess(index, 10000)  # in the first revision: covered by every signature
-        tampered = self.signed[:index] + b"ReportLaX" + self.signed[index + 9:]
+        tampered = self.signed[:index] + b"ReportLaX" + self.signed[index + 9 :]
         with quiet():
             report = self._verify(tampered)
         self.assertFalse(report["verdict"])
@@ -194,19 +207,31 @@ class TestPades(SigningTools, BaseCase):
 
     # -- B-T with a local RFC 3161 TSA ---------------------------------------
     def test_timestamp_bt(self):
-        tsa_key = asn1_keys.PrivateKeyInfo.load(self.pki.tsa.key.private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-        handler = type("Handler", (_TsaHandler,), {"stamper": DummyTimeStamper(
-            pades.asn1_certificate(self.pki.tsa.cert), tsa_key,
-            certs_to_embed=[pades.asn1_certificate(self.pki.intermediate.cert)])})
+        tsa_key = asn1_keys.PrivateKeyInfo.load(
+            self.pki.tsa.key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        handler = type(
+            "Handler",
+            (_TsaHandler,),
+            {
+                "stamper": DummyTimeStamper(
+                    pades.asn1_certificate(self.pki.tsa.cert),
+                    tsa_key,
+                    certs_to_embed=[pades.asn1_certificate(self.pki.intermediate.cert)],
+                )
+            },
+        )
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         self.addCleanup(server.server_close)
         self.addCleanup(server.shutdown)
         url = "http://127.0.0.1:%d/tsa" % server.server_address[1]
-        pdf = pades.sign(self.prepared, "sig_subject_TOAN", self.signers["toan"], reason="r",
-                         location="l", timestamper_url=url)
+        pdf = pades.sign(
+            self.prepared, "sig_subject_TOAN", self.signers["toan"], reason="r", location="l", timestamper_url=url
+        )
         sig = self._verify(pdf)["signatures"][0]
         self.assertTrue(sig["timestamp"], sig)
         self.assertTrue(sig["timestamp_ok"], sig)

@@ -19,8 +19,13 @@ class TestParentPortal(HttpCase, SigningCase):
         cls.parent = cls.users["parent"]
         cls.guardian.email = "t_parent@example.com"
         cls.other_parent = new_test_user(
-            cls.env, login="t_other_parent", groups="base.group_portal",
-            name="Other parent", email="t_other_parent@example.com", lang="en_US")
+            cls.env,
+            login="t_other_parent",
+            groups="base.group_portal",
+            name="Other parent",
+            email="t_other_parent@example.com",
+            lang="en_US",
+        )
         cls.student_b.guardian_ids = [(6, 0, cls.other_parent.partner_id.ids)]
 
     def setUp(self):
@@ -79,8 +84,7 @@ class TestParentPortal(HttpCase, SigningCase):
         page = self.get("/my/hocba/%s" % version.id)
         self.assertEqual(page.status_code, 200)
         self.assertIn('data-verdict="valid"', page.text)
-        self.assertIn(version.signature_ids.filtered(lambda s: s.tier == "principal").signer_name,
-                      page.text)
+        self.assertIn(version.signature_ids.filtered(lambda s: s.tier == "principal").signer_name, page.text)
         self.assertIn("/my/hocba/%s/pdf" % version.id, page.text)
 
         Log = self.env["hocba.access.log"].sudo()
@@ -99,10 +103,11 @@ class TestParentPortal(HttpCase, SigningCase):
         self.assertEqual(logs.user_id, self.parent)
         # each file taken is a copy in the clerk's register too
         copies = self.env["hocba.issue.log"].sudo().search([("version_ids", "in", version.ids)])
-        self.assertEqual(sorted(copies.mapped("file_name")),
-                         sorted([version.pdf_filename, version.xml_filename]))
-        self.assertEqual({(c.kind, c.channel, c.requester_partner_id, c.requester_relation)
-                          for c in copies}, {("copy", "portal", self.guardian, "parent")})
+        self.assertEqual(sorted(copies.mapped("file_name")), sorted([version.pdf_filename, version.xml_filename]))
+        self.assertEqual(
+            {(c.kind, c.channel, c.requester_partner_id, c.requester_relation) for c in copies},
+            {("copy", "portal", self.guardian, "parent")},
+        )
         self.assertFalse(copies.issued_by_id)
         self.assertEqual(set(copies.mapped("file_sha256")), set(logs.mapped("file_sha256")))
 
@@ -114,8 +119,7 @@ class TestParentPortal(HttpCase, SigningCase):
 
         # the link sent by mail opens without signing in; a forged token does not
         self.assertEqual(self.get(share_url).status_code, 200)
-        self.assertEqual(self.get(url + "/pdf?access_token=%s" % version.access_token).status_code,
-                         200)
+        self.assertEqual(self.get(url + "/pdf?access_token=%s" % version.access_token).status_code, 200)
         self.assertEqual(self.get(url + "?access_token=not-the-token").status_code, 403)
         self.assertEqual(self.get(url + "/xml?access_token=not-the-token").status_code, 403)
 
@@ -137,8 +141,7 @@ class TestParentPortal(HttpCase, SigningCase):
         self.assertTrue(response.content.startswith(b"%PDF"))
         log = Log.search([("version_id", "=", version.id)], limit=1)
         self.assertEqual(Log.search_count([("version_id", "=", version.id)]), before + 1)
-        self.assertEqual((log.kind, log.user_id, log.note),
-                         ("download_pdf", self.users["clerk"], "Back office"))
+        self.assertEqual((log.kind, log.user_id, log.note), ("download_pdf", self.users["clerk"], "Back office"))
         self.assertEqual(log.file_sha256, version.pdf_sha256)
         # a teacher of another class cannot read the version, nor take its file
         self.authenticate("t_home_b", "t_home_b")
@@ -164,8 +167,12 @@ class TestParentPortal(HttpCase, SigningCase):
         self.assertRefused("/my/hocba/%s" % second.id)
         self.assertEqual(self.get("/my/hocba/%s" % first.id).status_code, 200)
         self.result_english_a.with_user(self.subj).comment = "Tiến bộ rõ rệt."
-        for user, purpose in ((self.subj, "personal"), (self.home, "personal"),
-                              (self.principal, "personal"), (self.clerk, "seal")):
+        for user, purpose in (
+            (self.subj, "personal"),
+            (self.home, "personal"),
+            (self.principal, "personal"),
+            (self.clerk, "seal"),
+        ):
             self.assertEqual(self.sign(user, purpose=purpose)["signed"], 1)
         self.assertEqual((first.state, second.state), ("superseded", "issued"))
 
@@ -186,9 +193,9 @@ class TestGuardianInvitation(HocbaCase):
     """Guardians are invited to the portal from the pupil's form."""
 
     def test_homeroom_teacher_invites_a_new_guardian(self):
-        father = self.env["res.partner"].create({
-            "name": "Nguyễn Văn Bình", "email": "binh.nv@example.com",
-            "hocba_guardian_relation": "father"})
+        father = self.env["res.partner"].create(
+            {"name": "Nguyễn Văn Bình", "email": "binh.nv@example.com", "hocba_guardian_relation": "father"}
+        )
         self.student_a.guardian_ids = [(4, father.id)]
         with self.assertRaises(AccessError):
             self.student_a.with_user(self.users["subject_teacher"]).action_invite_guardians()
@@ -199,8 +206,7 @@ class TestGuardianInvitation(HocbaCase):
         portal_user = father.with_context(active_test=False).user_ids
         self.assertTrue(portal_user.has_group("base.group_portal"))
         self.assertFalse(portal_user.has_group("base.group_user"))
-        self.assertEqual(father.lang, "vi_VN" if "vi_VN" in dict(
-            self.env["res.lang"].get_installed()) else father.lang)
+        self.assertEqual(father.lang, "vi_VN" if "vi_VN" in dict(self.env["res.lang"].get_installed()) else father.lang)
         self.assertEqual(portal_user.login, "binh.nv@example.com")
         with self.assertRaises(UserError):
             self.student_b.with_user(self.users["home_b"]).action_invite_guardians()

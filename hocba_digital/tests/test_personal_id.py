@@ -40,8 +40,7 @@ class TestPersonalIdRules(BaseCase):
             ("031217004521", "female", 2017, [("sex_mismatch", "error")]),
             ("031318004521", "female", 2017, [("year_mismatch", "error")]),
             ("031117004521", "female", 2017, [("century_mismatch", "error")]),
-            ("031216004521", "female", 2017,
-             [("sex_mismatch", "error"), ("year_mismatch", "error")]),
+            ("031216004521", "female", 2017, [("sex_mismatch", "error"), ("year_mismatch", "error")]),
             ("003317004521", "female", 2017, [("unknown_province", "warning")]),
             ("840317004521", "female", 2017, [("country_code", "warning")]),
         ]
@@ -66,10 +65,15 @@ class TestPersonalIdOnPupils(HocbaCase):
     """What a user is told when an ID is wrong, and who sees it in full."""
 
     def make_pupil(self, number, sex="female", birth=datetime.date(2017, 3, 14)):
-        return self.env["school.student"].create({
-            "name": "Lê Thu Hà", "sex": sex, "birth_date": birth, "personal_id": number,
-            "class_id": self.class_a.id,
-        })
+        return self.env["school.student"].create(
+            {
+                "name": "Lê Thu Hà",
+                "sex": sex,
+                "birth_date": birth,
+                "personal_id": number,
+                "class_id": self.class_a.id,
+            }
+        )
 
     def assertRefused(self, number, message, **kw):
         with self.assertRaises(ValidationError) as caught:
@@ -77,23 +81,22 @@ class TestPersonalIdOnPupils(HocbaCase):
         self.assertEqual(str(caught.exception), message)
 
     def test_messages_say_which_part_is_wrong(self):
-        self.assertRefused(
-            "03131700452", "Pupil Lê Thu Hà: The personal ID must have 12 digits, not 11.")
-        self.assertRefused(
-            "03131700452X",
-            "Pupil Lê Thu Hà: The personal ID 03131700452X must contain digits only.")
+        self.assertRefused("03131700452", "Pupil Lê Thu Hà: The personal ID must have 12 digits, not 11.")
+        self.assertRefused("03131700452X", "Pupil Lê Thu Hà: The personal ID 03131700452X must contain digits only.")
         self.assertRefused(
             "031217004521",
-            "Pupil Lê Thu Hà: Digit 4 of the personal ID (2) is for a Male pupil, but the "
-            "pupil is recorded as Female.")
+            "Pupil Lê Thu Hà: Digit 4 of the personal ID (2) is for a Male pupil, but the pupil is recorded as Female.",
+        )
         self.assertRefused(
             "031318004521",
             "Pupil Lê Thu Hà: Digits 5-6 of the personal ID (18) give the birth year 2018, "
-            "but the pupil was born in 2017.")
+            "but the pupil was born in 2017.",
+        )
         self.assertRefused(
             "031117004521",
             "Pupil Lê Thu Hà: Digit 4 of the personal ID (1) gives the birth year 1917, which "
-            "is in another century than the recorded birth year 2017.")
+            "is in another century than the recorded birth year 2017.",
+        )
 
     def test_unique_in_school(self):
         with self.assertRaises(ValidationError) as caught:
@@ -101,18 +104,23 @@ class TestPersonalIdOnPupils(HocbaCase):
         self.assertIn("already used by Nguyễn Thị Mai Anh", str(caught.exception))
         # a pupil who moved has a record in each school of a shared database
         other = self.env["res.company"].create({"name": "Trường Tiểu học Bình Minh"})
-        moved = self.env["school.student"].create({
-            "name": "Nguyễn Thị Mai Anh", "sex": self.student_a.sex,
-            "birth_date": self.student_a.birth_date, "company_id": other.id,
-            "personal_id": self.student_a.personal_id})
+        moved = self.env["school.student"].create(
+            {
+                "name": "Nguyễn Thị Mai Anh",
+                "sex": self.student_a.sex,
+                "birth_date": self.student_a.birth_date,
+                "company_id": other.id,
+                "personal_id": self.student_a.personal_id,
+            }
+        )
         self.assertEqual(moved.sudo().personal_id, self.student_a.sudo().personal_id)
 
     def test_unknown_province_is_a_warning_only(self):
         pupil = self.make_pupil("003317004521")
         self.assertEqual(pupil.personal_id, "003317004521")
         self.assertEqual(
-            pupil.personal_id_warning,
-            "Digits 1-3 of the personal ID (003) are not a known province code.")
+            pupil.personal_id_warning, "Digits 1-3 of the personal ID (003) are not a known province code."
+        )
 
     def test_stored_normalised(self):
         pupil = self.make_pupil("031 317 000 111")
@@ -131,11 +139,11 @@ class TestPersonalIdOnPupils(HocbaCase):
             "subject_teacher": masked,
             "head_of_group": masked,
             "clerk": masked,
-            "homeroom_teacher": full,   # the pupil's own homeroom teacher
+            "homeroom_teacher": full,  # the pupil's own homeroom teacher
             "vice_principal": full,
             "principal": full,
             "it_officer": full,
-            "parent": full,             # the pupil's own guardian
+            "parent": full,  # the pupil's own guardian
         }
         for role, shown in expected.items():
             with self.subTest(role=role):
@@ -145,8 +153,7 @@ class TestPersonalIdOnPupils(HocbaCase):
     def test_raw_field_is_hidden_from_other_roles(self):
         for role in ("subject_teacher", "homeroom_teacher", "head_of_group", "clerk", "parent"):
             with self.subTest(role=role):
-                fields_seen = self.env["school.student"].with_user(
-                    self.users[role]).fields_get()
+                fields_seen = self.env["school.student"].with_user(self.users[role]).fields_get()
                 self.assertNotIn("personal_id", fields_seen)
 
     def test_homeroom_teacher_edits_through_display_field(self):
@@ -161,8 +168,7 @@ class TestPersonalIdOnPupils(HocbaCase):
         self.assertEqual(self.student_a.personal_id, "031317111222")
 
     def test_change_is_logged_without_the_number(self):
-        self.student_a.with_user(self.users["homeroom_teacher"]).personal_id_display = (
-            "031317111333")
+        self.student_a.with_user(self.users["homeroom_teacher"]).personal_id_display = "031317111333"
         bodies = " ".join(self.student_a.message_ids.mapped("body"))
         self.assertIn("Personal ID changed.", bodies)
         self.assertNotIn("031317111333", bodies)

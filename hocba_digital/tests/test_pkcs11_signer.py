@@ -40,13 +40,19 @@ class TestPkcs11Signer(SigningTools, BaseCase):
         cls.module = use_softhsm(cls, cls.make_tmp("hocba-p11-"))
         cls.pki = pf.build_pki(PEOPLE, base_url="http://127.0.0.1:8197", prefix="TEST")
         cls.staff = cls.pki.person("homeroom")
-        cls.key_id = p11.load_into_softhsm(cls.module, TOKEN, SO_PIN, USER_PIN, "homeroom",
-                                           cls.staff.key, cls.staff.cert)
+        cls.key_id = p11.load_into_softhsm(
+            cls.module, TOKEN, SO_PIN, USER_PIN, "homeroom", cls.staff.key, cls.staff.cert
+        )
         cls.write_pki(cls.pki)
 
     def signer(self, **kw):
-        args = dict(module=self.module, token_label=TOKEN, key_label="homeroom", user_pin=USER_PIN,
-                    chain=[self.pki.intermediate.cert])
+        args = dict(
+            module=self.module,
+            token_label=TOKEN,
+            key_label="homeroom",
+            user_pin=USER_PIN,
+            chain=[self.pki.intermediate.cert],
+        )
         args.update(kw)
         return p11.Pkcs11Signer(**args)
 
@@ -63,8 +69,9 @@ class TestPkcs11Signer(SigningTools, BaseCase):
         self.assertEqual(signer.key_type, "rsa")
         self.assertNotIn(USER_PIN, repr(signer))
         self.assertNotIn(USER_PIN, repr(vars(signer)))
-        doc = xades.sign_tier(subject_signed(self.pki), signer, ["data", "sig-1"], wrapper_id="sig-2",
-                              tier="homeroom_teacher")
+        doc = xades.sign_tier(
+            subject_signed(self.pki), signer, ["data", "sig-1"], wrapper_id="sig-2", tier="homeroom_teacher"
+        )
         self.assertOverSubjectSignature(doc, self.staff)
         self.assertPinNotLogged()
 
@@ -74,8 +81,10 @@ class TestPkcs11Signer(SigningTools, BaseCase):
         before = sum(opening in t for t in self.capture.texts())
         with signer:
             self.assertTrue(signer.is_open)
-            docs = [xades.sign_tier(DOCUMENT, signer, ["data"], wrapper_id="sig-1", tier="homeroom_teacher")
-                    for _i in range(3)]
+            docs = [
+                xades.sign_tier(DOCUMENT, signer, ["data"], wrapper_id="sig-1", tier="homeroom_teacher")
+                for _i in range(3)
+            ]
         self.assertFalse(signer.is_open)
         self.assertEqual(sum(opening in t for t in self.capture.texts()) - before, 1)
         for doc in docs:
@@ -130,7 +139,8 @@ class TestPkcs11Signer(SigningTools, BaseCase):
             self.signer(token_label="NO-SUCH-TOKEN", certificate=self.staff.cert).sign(b"data", "sha256")
         with self.assertRaises(p11.Pkcs11SignerError):
             self.signer(module=os.path.join(self.tmp, "missing.so"), certificate=self.staff.cert).sign(
-                b"data", "sha256")
+                b"data", "sha256"
+            )
 
     # -- PAdES ----------------------------------------------------------------
     def test_pdf_field_signed_on_the_token(self):

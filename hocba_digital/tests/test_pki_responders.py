@@ -65,9 +65,14 @@ def _ocsp_request(cert, issuer, algorithm=None, nonce=None):
 
 
 def _tsa_request(data=b"hello", algorithm="sha256", nonce=None, cert_req=True, policy=None):
-    req = {"version": 1, "cert_req": cert_req, "message_imprint": {
-        "hash_algorithm": algos.DigestAlgorithm({"algorithm": algorithm}),
-        "hashed_message": hashlib.new(algorithm, data).digest()}}
+    req = {
+        "version": 1,
+        "cert_req": cert_req,
+        "message_imprint": {
+            "hash_algorithm": algos.DigestAlgorithm({"algorithm": algorithm}),
+            "hashed_message": hashlib.new(algorithm, data).digest(),
+        },
+    }
     if nonce is not None:
         req["nonce"] = nonce
     if policy:
@@ -107,12 +112,17 @@ class TestPkiResponders(BaseCase):
         kwargs = {}
         if rule:
             kwargs["revinfo_policy"] = CertRevTrustPolicy(RevocationCheckingPolicy(rule, rule))
-        return ValidationContext(trust_roots=[_asn1(self.pki.root.cert)], allow_fetching=True,
-                                 fetcher_backend=RequestsFetcherBackend(per_request_timeout=timeout), **kwargs)
+        return ValidationContext(
+            trust_roots=[_asn1(self.pki.root.cert)],
+            allow_fetching=True,
+            fetcher_backend=RequestsFetcherBackend(per_request_timeout=timeout),
+            **kwargs,
+        )
 
     def validate(self, issued, context):
-        validator = CertificateValidator(_asn1(issued.cert), intermediate_certs=[_asn1(self.pki.intermediate.cert)],
-                                         validation_context=context)
+        validator = CertificateValidator(
+            _asn1(issued.cert), intermediate_certs=[_asn1(self.pki.intermediate.cert)], validation_context=context
+        )
         return aio.run_sync(validator.async_validate_usage({"digital_signature"}))
 
     # -- OCSP, the pure function -----------------------------------------------
@@ -120,52 +130,66 @@ class TestPkiResponders(BaseCase):
         pki = self.pki
         authorities = pr.authorities_of(pki, strict=True)
         nonce = os.urandom(16)
-        answer = ocsp.load_der_ocsp_response(pr.answer_ocsp(
-            _ocsp_request(pki.person("homeroom").cert, pki.intermediate.cert, nonce=nonce), authorities))
+        answer = ocsp.load_der_ocsp_response(
+            pr.answer_ocsp(_ocsp_request(pki.person("homeroom").cert, pki.intermediate.cert, nonce=nonce), authorities)
+        )
         self.assertEqual(answer.response_status, ocsp.OCSPResponseStatus.SUCCESSFUL)
         self.assertEqual(answer.certificate_status, ocsp.OCSPCertStatus.GOOD)
         self.assertEqual(answer.serial_number, pki.person("homeroom").serial_number)
         self.assertEqual(answer.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce, nonce)
         self.assertEqual(answer.certificates, [pki.ocsp.cert])
-        self.assertIsInstance(pki.ocsp.cert.extensions.get_extension_for_class(x509.OCSPNoCheck).value,
-                              x509.OCSPNoCheck)
-        pki.ocsp.cert.public_key().verify(answer.signature, answer.tbs_response_bytes,
-                                          *_verify_args(pki.ocsp.cert, answer))
+        self.assertIsInstance(
+            pki.ocsp.cert.extensions.get_extension_for_class(x509.OCSPNoCheck).value, x509.OCSPNoCheck
+        )
+        pki.ocsp.cert.public_key().verify(
+            answer.signature, answer.tbs_response_bytes, *_verify_args(pki.ocsp.cert, answer)
+        )
         self.assertLess(answer.this_update_utc, answer.next_update_utc)
 
-        revoked = ocsp.load_der_ocsp_response(pr.answer_ocsp(
-            _ocsp_request(pki.person("revoked").cert, pki.intermediate.cert, hashes.SHA256()), authorities))
+        revoked = ocsp.load_der_ocsp_response(
+            pr.answer_ocsp(
+                _ocsp_request(pki.person("revoked").cert, pki.intermediate.cert, hashes.SHA256()), authorities
+            )
+        )
         self.assertEqual(revoked.certificate_status, ocsp.OCSPCertStatus.REVOKED)
         self.assertEqual(revoked.revocation_time_utc, self.revoked_at)
         self.assertEqual(revoked.revocation_reason, x509.ReasonFlags.key_compromise)
         self.assertEqual(revoked.hash_algorithm.name, "sha256")
 
         stranger = pki.issue_signer(pf.Person("x", "Người Lạ", "CCCD:1"))  # not registered
-        unknown = ocsp.load_der_ocsp_response(pr.answer_ocsp(
-            _ocsp_request(stranger.cert, pki.intermediate.cert), authorities))
+        unknown = ocsp.load_der_ocsp_response(
+            pr.answer_ocsp(_ocsp_request(stranger.cert, pki.intermediate.cert), authorities)
+        )
         self.assertEqual(unknown.certificate_status, ocsp.OCSPCertStatus.UNKNOWN)
-        lenient = ocsp.load_der_ocsp_response(pr.answer_ocsp(
-            _ocsp_request(stranger.cert, pki.intermediate.cert), pr.authorities_of(pki)))
+        lenient = ocsp.load_der_ocsp_response(
+            pr.answer_ocsp(_ocsp_request(stranger.cert, pki.intermediate.cert), pr.authorities_of(pki))
+        )
         self.assertEqual(lenient.certificate_status, ocsp.OCSPCertStatus.GOOD)
 
         other = pf.build_pki([], prefix="OTHER", key_type="ec")
-        foreign = ocsp.load_der_ocsp_response(pr.answer_ocsp(
-            _ocsp_request(other.seal.cert, other.intermediate.cert), authorities))
+        foreign = ocsp.load_der_ocsp_response(
+            pr.answer_ocsp(_ocsp_request(other.seal.cert, other.intermediate.cert), authorities)
+        )
         self.assertEqual(foreign.response_status, ocsp.OCSPResponseStatus.UNAUTHORIZED)
         for junk in (b"", b"\x30\x00", b"not an ocsp request" * 10):
-            self.assertEqual(ocsp.load_der_ocsp_response(pr.answer_ocsp(junk, authorities)).response_status,
-                             ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+            self.assertEqual(
+                ocsp.load_der_ocsp_response(pr.answer_ocsp(junk, authorities)).response_status,
+                ocsp.OCSPResponseStatus.MALFORMED_REQUEST,
+            )
 
     def test_ocsp_for_the_intermediate_is_signed_by_the_root(self):
         pki = self.pki
-        answer = ocsp.load_der_ocsp_response(pr.answer_ocsp(
-            _ocsp_request(pki.intermediate.cert, pki.root.cert), pr.authorities_of(pki)))
+        answer = ocsp.load_der_ocsp_response(
+            pr.answer_ocsp(_ocsp_request(pki.intermediate.cert, pki.root.cert), pr.authorities_of(pki))
+        )
         self.assertEqual(answer.certificate_status, ocsp.OCSPCertStatus.GOOD)
         self.assertEqual(answer.certificates, [])
-        self.assertEqual(answer.responder_key_hash,
-                         x509.SubjectKeyIdentifier.from_public_key(pki.root.cert.public_key()).digest)
-        pki.root.cert.public_key().verify(answer.signature, answer.tbs_response_bytes,
-                                          *_verify_args(pki.root.cert, answer))
+        self.assertEqual(
+            answer.responder_key_hash, x509.SubjectKeyIdentifier.from_public_key(pki.root.cert.public_key()).digest
+        )
+        pki.root.cert.public_key().verify(
+            answer.signature, answer.tbs_response_bytes, *_verify_args(pki.root.cert, answer)
+        )
 
     # -- pyHanko's clients against the sandbox ------------------------------
     def test_pyhanko_ocsp_fetcher_accepts_the_response(self):
@@ -177,8 +201,10 @@ class TestPkiResponders(BaseCase):
         self.assertIsNotNone(response.nonce_value)  # pyHanko sent one and checked the echo
 
     def test_revoked_certificate_through_ocsp_and_crl(self):
-        for rule, used, unused in [(RevocationCheckingRule.OCSP_REQUIRED, "ocsp", "crl"),
-                                   (RevocationCheckingRule.CRL_REQUIRED, "crl", "ocsp")]:
+        for rule, used, unused in [
+            (RevocationCheckingRule.OCSP_REQUIRED, "ocsp", "crl"),
+            (RevocationCheckingRule.CRL_REQUIRED, "crl", "ocsp"),
+        ]:
             before = dict(self.sandbox.counts)
             self.validate(self.pki.person("homeroom"), self.validation_context(rule))
             with _quiet(), self.assertRaises(RevokedError, msg=rule):
@@ -195,19 +221,28 @@ class TestPkiResponders(BaseCase):
     def test_tsa_through_pyhanko_client(self):
         digest = hashlib.sha256(b"transcript").digest()
         token = aio.run_sync(HTTPTimeStamper(self.sandbox.tsa_url).async_timestamp(digest, "sha256"))
-        status = aio.run_sync(validate_tst_signed_data(
-            token["content"], self.validation_context(), lambda _algo: digest))
+        status = aio.run_sync(
+            validate_tst_signed_data(token["content"], self.validation_context(), lambda _algo: digest)
+        )
         self.assertTrue(status["intact"] and status["valid"], status)
         self.assertIsNone(status["trust_problem_indic"])
 
     def test_pdf_b_lt_signed_through_the_sandbox(self):
         before = dict(self.sandbox.counts)
         pdf = pades.prepare(make_pdf(), ["sig_homeroom"])
-        signer = xades.KeySigner(self.pki.person("homeroom").key, self.pki.person("homeroom").cert,
-                                 [self.pki.intermediate.cert])
-        pdf = pades.sign(pdf, "sig_homeroom", signer, reason="Ký học bạ số", location="Hà Nội",
-                         timestamper_url=self.sandbox.tsa_url, embed_revocation=True,
-                         validation_context=self.validation_context())
+        signer = xades.KeySigner(
+            self.pki.person("homeroom").key, self.pki.person("homeroom").cert, [self.pki.intermediate.cert]
+        )
+        pdf = pades.sign(
+            pdf,
+            "sig_homeroom",
+            signer,
+            reason="Ký học bạ số",
+            location="Hà Nội",
+            timestamper_url=self.sandbox.tsa_url,
+            embed_revocation=True,
+            validation_context=self.validation_context(),
+        )
         report = pades_verify.verify(pdf, [self.pki.root_pem])
         self.assertTrue(report["verdict"], report)
         signature = report["signatures"][0]
@@ -220,25 +255,37 @@ class TestPkiResponders(BaseCase):
     # -- RFC 3161, the pure function -------------------------------------------
     def test_tsa_nonce_cert_req_and_refusals(self):
         pki = self.pki
-        response = tsp.TimeStampResp.load(pr.answer_tsa(
-            _tsa_request(nonce=123456789), pki.tsa.cert, pki.tsa.key, chain=[pki.intermediate.cert]))
+        response = tsp.TimeStampResp.load(
+            pr.answer_tsa(_tsa_request(nonce=123456789), pki.tsa.cert, pki.tsa.key, chain=[pki.intermediate.cert])
+        )
         self.assertEqual(response["status"]["status"].native, "granted")
         signed = response["time_stamp_token"]["content"]
         info = signed["encap_content_info"]["content"].parsed
         self.assertEqual(info["nonce"].native, 123456789)
         self.assertEqual(info["message_imprint"]["hashed_message"].native, hashlib.sha256(b"hello").digest())
         self.assertEqual(info["policy"].native, pr.TSA_POLICY)
-        self.assertEqual({c.chosen.sha256 for c in signed["certificates"]},  # a SET: DER sorts it
-                         {_asn1(pki.tsa.cert).sha256, _asn1(pki.intermediate.cert).sha256})
-        bare = tsp.TimeStampResp.load(pr.answer_tsa(_tsa_request(cert_req=False), pki.tsa.cert, pki.tsa.key,
-                                                    chain=[pki.intermediate.cert]))
+        self.assertEqual(
+            {c.chosen.sha256 for c in signed["certificates"]},  # a SET: DER sorts it
+            {_asn1(pki.tsa.cert).sha256, _asn1(pki.intermediate.cert).sha256},
+        )
+        bare = tsp.TimeStampResp.load(
+            pr.answer_tsa(_tsa_request(cert_req=False), pki.tsa.cert, pki.tsa.key, chain=[pki.intermediate.cert])
+        )
         self.assertIsNone(bare["time_stamp_token"]["content"]["certificates"].native)
-        self.assertNotIn("nonce", {k for k, v in bare["time_stamp_token"]["content"]["encap_content_info"]
-                                   ["content"].parsed.native.items() if v is not None})
-        for request, fail in [(_tsa_request(algorithm="md5"), "bad_alg"),
-                              (b"\x30\x03\x02\x01\x01", "bad_data_format"),
-                              (b"", "bad_data_format"),
-                              (_tsa_request(policy="1.2.3.4"), "unaccepted_policy")]:
+        self.assertNotIn(
+            "nonce",
+            {
+                k
+                for k, v in bare["time_stamp_token"]["content"]["encap_content_info"]["content"].parsed.native.items()
+                if v is not None
+            },
+        )
+        for request, fail in [
+            (_tsa_request(algorithm="md5"), "bad_alg"),
+            (b"\x30\x03\x02\x01\x01", "bad_data_format"),
+            (b"", "bad_data_format"),
+            (_tsa_request(policy="1.2.3.4"), "unaccepted_policy"),
+        ]:
             der = pr.answer_tsa(request, pki.tsa.cert, pki.tsa.key)
             # asn1crypto's TimeStampResp cannot load a response without token: read the status alone
             self.assertEqual((der[0], der[1]), (0x30, len(der) - 2))
@@ -249,8 +296,9 @@ class TestPkiResponders(BaseCase):
     def test_tsa_with_ec_keys_validates(self):
         other = pf.build_pki([], prefix="TEST", key_type="ec")
         digest = hashlib.sha256(b"hello").digest()
-        token = tsp.TimeStampResp.load(pr.answer_tsa(_tsa_request(), other.tsa.cert, other.tsa.key,
-                                                     chain=[other.intermediate.cert]))["time_stamp_token"]
+        token = tsp.TimeStampResp.load(
+            pr.answer_tsa(_tsa_request(), other.tsa.cert, other.tsa.key, chain=[other.intermediate.cert])
+        )["time_stamp_token"]
         context = ValidationContext(trust_roots=[_asn1(other.root.cert)], revocation_mode="soft-fail")
         with _quiet():  # soft-fail: its URLs point nowhere
             status = aio.run_sync(validate_tst_signed_data(token["content"], context, lambda _a: digest))
@@ -343,8 +391,9 @@ class TestPkiResponders(BaseCase):
         self.sandbox.faults.set("error_500", "tsa")
         self.assertEqual(_get(self.sandbox.crl_url())[0], 200)
         pdf = pades.prepare(make_pdf(), ["sig_homeroom"])
-        signer = xades.KeySigner(self.pki.person("homeroom").key, self.pki.person("homeroom").cert,
-                                 [self.pki.intermediate.cert])
+        signer = xades.KeySigner(
+            self.pki.person("homeroom").key, self.pki.person("homeroom").cert, [self.pki.intermediate.cert]
+        )
         url = self.sandbox.tsa_url + "?fault-test"  # not the URL cached by pades for other tests
         with _quiet(), self.assertRaises((TimestampRequestError, SigningError)):
             pades.sign(pdf, "sig_homeroom", signer, reason="r", location="l", timestamper_url=url)

@@ -1,5 +1,6 @@
 """The online reconciliation client (lib/population_client) against the local
 sandbox (lib/population_sandbox) with each fault on; no database."""
+
 import datetime
 
 import requests
@@ -29,12 +30,10 @@ PUPILS = [
 
 @tagged("post_install", "-at_install")
 class TestPopulationClient(BaseCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sandbox = ps.PopulationSandbox(ps.PopulationRegistry(CITIZENS, tokens={TOKEN}),
-                                           timeout_delay=1.5)
+        cls.sandbox = ps.PopulationSandbox(ps.PopulationRegistry(CITIZENS, tokens={TOKEN}), timeout_delay=1.5)
         cls.sandbox.start()
         cls.addClassCleanup(cls.sandbox.stop)
 
@@ -52,8 +51,9 @@ class TestPopulationClient(BaseCase):
         session.mount("http://", FixedTimeout(timeout))
         self.addCleanup(session.close)
         kw.setdefault("sleep", self.waits.append)
-        return pc.PopulationClient(self.sandbox.base_url, token, school_code="31012345",
-                                   timeout=10, session=session, **kw)
+        return pc.PopulationClient(
+            self.sandbox.base_url, token, school_code="31012345", timeout=10, session=session, **kw
+        )
 
     def test_answers_follow_the_contract(self):
         found = self.client().check(PUPILS)
@@ -62,9 +62,15 @@ class TestPopulationClient(BaseCase):
         self.assertEqual(found["P3"], CITIZENS[2])  # no number at school: found by name and date
         self.assertIsNone(found["P4"])
         outcomes = {ref: pr.compare(identity, found[ref]) for ref, identity in PUPILS}
-        self.assertEqual({ref: (o.state, o.fields) for ref, o in outcomes.items()}, {
-            "P1": (pr.MATCHED, ()), "P2": (pr.MISMATCHED, ("birth_date",)),
-            "P3": (pr.MISMATCHED, ("personal_id",)), "P4": (pr.NOT_FOUND, ())})
+        self.assertEqual(
+            {ref: (o.state, o.fields) for ref, o in outcomes.items()},
+            {
+                "P1": (pr.MATCHED, ()),
+                "P2": (pr.MISMATCHED, ("birth_date",)),
+                "P3": (pr.MISMATCHED, ("personal_id",)),
+                "P4": (pr.NOT_FOUND, ()),
+            },
+        )
         self.assertEqual(self.client().status()["status"], "ok")
 
     def test_batches_each_with_its_own_idempotency_key(self):
@@ -114,8 +120,7 @@ class TestPopulationClient(BaseCase):
         self.assertEqual(self.sandbox.registry.processed, 0)
 
     def test_malformed_answers_are_refused_not_retried(self):
-        for fault, message in (("bad_body", "not a JSON object"),
-                               ("wrong_results", "no result for 1 pupils")):
+        for fault, message in (("bad_body", "not a JSON object"), ("wrong_results", "no result for 1 pupils")):
             with self.subTest(fault=fault):
                 self.sandbox.faults.add(fault)
                 self.sandbox.calls.clear()
@@ -131,8 +136,9 @@ class TestPopulationClient(BaseCase):
         with self.assertRaisesRegex(pc.PopulationError, "same code"):
             self.client().check(PUPILS + PUPILS[:1])
         with self.assertRaisesRegex(pc.PopulationUnavailable, "cannot reach"):
-            pc.PopulationClient("http://127.0.0.1:9/api", TOKEN, timeout=10, max_attempts=2,
-                                sleep=self.waits.append).check(PUPILS)
+            pc.PopulationClient(
+                "http://127.0.0.1:9/api", TOKEN, timeout=10, max_attempts=2, sleep=self.waits.append
+            ).check(PUPILS)
 
     def test_registry_keeps_its_word_on_idempotency_keys(self):
         registry = ps.PopulationRegistry(CITIZENS, tokens={TOKEN})

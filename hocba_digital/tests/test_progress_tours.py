@@ -8,5 +8,8 @@ class TestProgressTour(HttpCase, SigningCase):
     """The principal reads the roll-out dashboard in the browser."""
 
     def test_principal_reads_the_dashboard(self):
-        self.start_tour("/odoo/action-hocba_digital.hocba_progress_dashboard_action",
-                        "hocba_progress_dashboard", login="t_principal")
+        self.start_tour(
+            "/odoo/action-hocba_digital.hocba_progress_dashboard_action",
+            "hocba_progress_dashboard",
+            login="t_principal",
+        )

@@ -30,8 +30,12 @@ class TestPublicVerify(HttpCase, SigningCase):
         return found.group(1)
 
     def upload(self, content, filename="hocba.pdf", mimetype="application/pdf"):
-        return self.url_open("/hocba/verify", data={"csrf_token": self.csrf()},
-                             files={"document": (filename, content, mimetype)}, timeout=TIMEOUT)
+        return self.url_open(
+            "/hocba/verify",
+            data={"csrf_token": self.csrf()},
+            files={"document": (filename, content, mimetype)},
+            timeout=TIMEOUT,
+        )
 
     def logs(self):
         return self.env["hocba.access.log"].sudo().search([("kind", "=", "verify")])
@@ -60,8 +64,10 @@ class TestPublicVerify(HttpCase, SigningCase):
         before = len(self.logs())
         signers = set(version.signature_ids.mapped("signer_name"))
         self.assertTrue({"Lê Thị Hoa", "Phạm Văn Nam", "Đỗ Thị Hạnh"} <= signers)
-        for content, filename, mimetype in ((pdf, "hocba.pdf", "application/pdf"),
-                                            (xml, "hocba.xml", "application/xml")):
+        for content, filename, mimetype in (
+            (pdf, "hocba.pdf", "application/pdf"),
+            (xml, "hocba.xml", "application/xml"),
+        ):
             response = self.upload(content, filename, mimetype)
             self.assertVerdict(response, "valid")
             self.assertIn("Genuine", response.text)
@@ -94,8 +100,7 @@ class TestPublicVerify(HttpCase, SigningCase):
         self.assertEqual(len(self.logs()) - before, 1)
         self.assertEqual(self.logs()[0].version_id, first)
         # a correction issues version 2; version 1 still verifies but is superseded
-        self.transcript_a.with_user(self.home).action_request_correction(
-            "Nhận xét môn Tiếng Anh bị nhầm.")
+        self.transcript_a.with_user(self.home).action_request_correction("Nhận xét môn Tiếng Anh bị nhầm.")
         self.transcript_a.with_user(self.principal).action_open_correction()
         second = self.transcript_a.current_version_id
         self.result_english_a.with_user(self.subj).comment = "Tiến bộ rõ rệt."
@@ -127,15 +132,29 @@ class TestPublicVerify(HttpCase, SigningCase):
         cases = [
             (b"just some text\n", "notes.txt", "text/plain", (400,), "neither a PDF nor an XML"),
             (b"", "empty.pdf", "application/pdf", (400,), "empty"),
-            (b"%PDF-1.7\n" + b"0" * 8192 + b"\n%%EOF\n", "big.pdf", "application/pdf", (413,),
-             "too large"),
-            (b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-             b"<r>&e;</r>", "evil.xml", "application/xml", (200, 400), "Could not be read"),
-            (b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<<",
-             "truncated.pdf", "application/pdf", (200, 400), "Could not be read"),
-            (b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\nxref\n0 9\ngarbage\n"
-             b"trailer\n<< /Root 1 0 R /Size 99 >>\nstartxref\n12345\n%%EOF\n",
-             "broken-xref.pdf", "application/pdf", (200, 400), None),
+            (b"%PDF-1.7\n" + b"0" * 8192 + b"\n%%EOF\n", "big.pdf", "application/pdf", (413,), "too large"),
+            (
+                b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]><r>&e;</r>',
+                "evil.xml",
+                "application/xml",
+                (200, 400),
+                "Could not be read",
+            ),
+            (
+                b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<<",
+                "truncated.pdf",
+                "application/pdf",
+                (200, 400),
+                "Could not be read",
+            ),
+            (
+                b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\nxref\n0 9\ngarbage\n"
+                b"trailer\n<< /Root 1 0 R /Size 99 >>\nstartxref\n12345\n%%EOF\n",
+                "broken-xref.pdf",
+                "application/pdf",
+                (200, 400),
+                None,
+            ),
             (b"<hocba><unclosed>", "cut.xml", "text/xml", (200, 400), "Could not be read"),
         ]
         for content, filename, mimetype, statuses, text in cases:
@@ -155,6 +174,7 @@ class TestPublicVerify(HttpCase, SigningCase):
         response = self.url_open("/hocba/verify/unknown-id")
         self.assertEqual(response.status_code, 429)
         self.assertIn("Too many verifications", response.text)
-        response = self.url_open("/hocba/verify", data={"csrf_token": self.csrf()},
-                                 files={"document": ("x.xml", b"<x/>", "text/xml")})
+        response = self.url_open(
+            "/hocba/verify", data={"csrf_token": self.csrf()}, files={"document": ("x.xml", b"<x/>", "text/xml")}
+        )
         self.assertEqual(response.status_code, 429)

@@ -1,5 +1,6 @@
 """Identity reconciliation in Odoo: rounds from answer files and from the online
 service, pupils' status and history, activities, figures, access and masking."""
+
 import base64
 import datetime
 import io
@@ -20,20 +21,31 @@ FIX = "hocba_digital.mail_activity_type_hocba_fix_identity"
 
 @tagged("post_install", "-at_install")
 class TestReconciliation(HocbaCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         Student = cls.env["school.student"]
         cls.student_a.moet_code = "3100000001"
         cls.student_b.moet_code = "3100000002"
-        cls.student_c = Student.create({
-            "name": "Lê Thị Hòa", "sex": "female", "birth_date": D(2017, 1, 9),
-            "personal_id": pid.make("031", "female", 2017, 777), "moet_code": "3100000003",
-            "class_id": cls.class_a.id})
-        cls.student_d = Student.create({
-            "name": "Phạm Gia Bảo", "sex": "male", "birth_date": D(2017, 5, 5),
-            "school_code": "TD17004", "class_id": cls.class_a.id})
+        cls.student_c = Student.create(
+            {
+                "name": "Lê Thị Hòa",
+                "sex": "female",
+                "birth_date": D(2017, 1, 9),
+                "personal_id": pid.make("031", "female", 2017, 777),
+                "moet_code": "3100000003",
+                "class_id": cls.class_a.id,
+            }
+        )
+        cls.student_d = Student.create(
+            {
+                "name": "Phạm Gia Bảo",
+                "sex": "male",
+                "birth_date": D(2017, 5, 5),
+                "school_code": "TD17004",
+                "class_id": cls.class_a.id,
+            }
+        )
         cls.pupils = cls.student_a | cls.student_b | cls.student_c | cls.student_d
         cls.Wizard = cls.env["hocba.reconciliation.wizard"]
 
@@ -41,71 +53,97 @@ class TestReconciliation(HocbaCase):
 
     def citizen(self, pupil, **changes):
         pupil_sudo = pupil.sudo()
-        values = {"name": pupil_sudo.name.upper(), "birth_date": pupil_sudo.birth_date,
-                  "sex": pupil_sudo.sex, "personal_id": pupil_sudo.personal_id}
+        values = {
+            "name": pupil_sudo.name.upper(),
+            "birth_date": pupil_sudo.birth_date,
+            "sex": pupil_sudo.sex,
+            "personal_id": pupil_sudo.personal_id,
+        }
         values.update(changes)
         return pr.Identity(**values)
 
     def answer_file(self, found_by_pupil):
-        return pr.write_answer([({"ref": pupil._hocba_reconcile_ref(), "name": pupil.name},
-                                 found) for pupil, found in found_by_pupil.items()])
+        return pr.write_answer(
+            [
+                ({"ref": pupil._hocba_reconcile_ref(), "name": pupil.name}, found)
+                for pupil, found in found_by_pupil.items()
+            ]
+        )
 
     def import_file(self, data, user="it_officer", filename="ketqua.xlsx"):
-        wizard = self.Wizard.with_user(self.users[user]).create({
-            "mode": "import", "year_id": self.year.id, "filename": filename,
-            "file": base64.b64encode(data)})
+        wizard = self.Wizard.with_user(self.users[user]).create(
+            {"mode": "import", "year_id": self.year.id, "filename": filename, "file": base64.b64encode(data)}
+        )
         action = wizard.action_import()
         return self.env["hocba.reconciliation"].browse(action["res_id"])
 
     def first_round(self):
         """a matched, b mismatched (birth date), c matched (other tone placement,
         capitals), d mismatched (no number at school); none unchecked in 3A."""
-        return self.import_file(self.answer_file({
-            self.student_a: self.citizen(self.student_a),
-            self.student_b: self.citizen(self.student_b, birth_date=D(2017, 8, 3)),
-            self.student_c: self.citizen(self.student_c, name="LÊ THỊ HOÀ"),
-            self.student_d: self.citizen(self.student_d,
-                                         personal_id=pid.make("031", "male", 2017, 42)),
-        }))
+        return self.import_file(
+            self.answer_file(
+                {
+                    self.student_a: self.citizen(self.student_a),
+                    self.student_b: self.citizen(self.student_b, birth_date=D(2017, 8, 3)),
+                    self.student_c: self.citizen(self.student_c, name="LÊ THỊ HOÀ"),
+                    self.student_d: self.citizen(self.student_d, personal_id=pid.make("031", "male", 2017, 42)),
+                }
+            )
+        )
 
     def fix_activities(self, pupils):
-        return self.env["mail.activity"].search([
-            ("res_model", "=", "school.student"), ("res_id", "in", pupils.ids),
-            ("activity_type_id", "=", self.env.ref(FIX).id)])
+        return self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "school.student"),
+                ("res_id", "in", pupils.ids),
+                ("activity_type_id", "=", self.env.ref(FIX).id),
+            ]
+        )
 
     # ---- import ----
 
     def test_import_sets_states_history_and_activities(self):
         reconciliation = self.first_round()
         self.assertEqual(
-            [self.student_a.reconcile_state, self.student_b.reconcile_state,
-             self.student_c.reconcile_state, self.student_d.reconcile_state],
-            ["matched", "mismatched", "matched", "mismatched"])
-        self.assertEqual((reconciliation.count_total, reconciliation.count_matched,
-                          reconciliation.count_mismatched, reconciliation.count_not_found),
-                         (4, 2, 2, 0))
-        self.assertEqual((reconciliation.method, reconciliation.user_id),
-                         ("file", self.users["it_officer"]))
+            [
+                self.student_a.reconcile_state,
+                self.student_b.reconcile_state,
+                self.student_c.reconcile_state,
+                self.student_d.reconcile_state,
+            ],
+            ["matched", "mismatched", "matched", "mismatched"],
+        )
+        self.assertEqual(
+            (
+                reconciliation.count_total,
+                reconciliation.count_matched,
+                reconciliation.count_mismatched,
+                reconciliation.count_not_found,
+            ),
+            (4, 2, 2, 0),
+        )
+        self.assertEqual((reconciliation.method, reconciliation.user_id), ("file", self.users["it_officer"]))
         self.assertEqual(reconciliation.answer_filename, "ketqua.xlsx")
         self.assertTrue(reconciliation.answer_file)
         self.assertEqual(reconciliation.school_rate, 50.0)
         self.assertFalse(reconciliation.meets_target)
         line_b = reconciliation.line_ids.filtered(lambda rec: rec.student_id == self.student_b)
-        self.assertEqual((line_b.outcome, line_b.differences, line_b.birth_date_differs,
-                          line_b.population_birth_date), ("mismatched", "Birth date", True,
-                                                          D(2017, 8, 3)))
+        self.assertEqual(
+            (line_b.outcome, line_b.differences, line_b.birth_date_differs, line_b.population_birth_date),
+            ("mismatched", "Birth date", True, D(2017, 8, 3)),
+        )
         self.assertIn("02/08/2017", self.student_b.reconcile_diff)
         self.assertIn("03/08/2017", self.student_b.reconcile_diff)
         self.assertIn("Personal ID", self.student_d.reconcile_diff)
         self.assertNotIn(line_b.sudo().population_personal_id, self.student_b.reconcile_diff)
         # one activity per pupil to fix, for each one's homeroom teacher
         activities = self.fix_activities(self.pupils)
-        self.assertEqual({(a.res_id, a.user_id) for a in activities}, {
-            (self.student_b.id, self.users["home_b"]),
-            (self.student_d.id, self.users["homeroom_teacher"])})
+        self.assertEqual(
+            {(a.res_id, a.user_id) for a in activities},
+            {(self.student_b.id, self.users["home_b"]), (self.student_d.id, self.users["homeroom_teacher"])},
+        )
         self.assertEqual(activities.activity_type_id.name, "Fix the pupil record")
-        self.assertIn("03/08/2017", str(activities.filtered(
-            lambda a: a.res_id == self.student_b.id).note))
+        self.assertIn("03/08/2017", str(activities.filtered(lambda a: a.res_id == self.student_b.id).note))
 
     def test_later_round_keeps_one_activity_and_closes_it_on_a_match(self):
         # what a commit after the set-up does: creation discards tracking until then
@@ -136,8 +174,9 @@ class TestReconciliation(HocbaCase):
         self.assertEqual(self.student_c.reconcile_state, "matched")
         self.student_c.with_user(self.users["homeroom_teacher"]).birth_date = D(2017, 1, 10)
         self.assertEqual(self.student_c.reconcile_state, "unchecked")
-        self.student_a.with_user(self.users["homeroom_teacher"]).personal_id_display = \
-            pid.make("031", "female", 2017, 1234)
+        self.student_a.with_user(self.users["homeroom_teacher"]).personal_id_display = pid.make(
+            "031", "female", 2017, 1234
+        )
         self.assertEqual(self.student_a.reconcile_state, "unchecked")
         self.student_d.with_user(self.users["homeroom_teacher"]).sex = "female"
         self.assertEqual(self.student_d.reconcile_state, "unchecked")
@@ -149,9 +188,9 @@ class TestReconciliation(HocbaCase):
             with self.subTest(user=user), self.assertRaises(AccessError):
                 self.student_a.with_user(self.users[user]).write({"reconcile_state": "matched"})
         with self.assertRaises(AccessError):
-            self.env["school.student"].with_user(self.users["vice_principal"]).create({
-                "name": "Vũ An", "sex": "male", "birth_date": D(2017, 2, 2),
-                "reconcile_state": "matched"})
+            self.env["school.student"].with_user(self.users["vice_principal"]).create(
+                {"name": "Vũ An", "sex": "male", "birth_date": D(2017, 2, 2), "reconcile_state": "matched"}
+            )
         reconciliation = self.first_round()
         with self.assertRaises(AccessError):
             reconciliation.with_user(self.users["clerk"]).write({"count_matched": 4})
@@ -160,8 +199,7 @@ class TestReconciliation(HocbaCase):
             with self.subTest(user=user), self.assertRaises(AccessError):
                 self.Wizard.with_user(self.users[user]).create({"mode": "export"})
             with self.subTest(user=user), self.assertRaises(AccessError):
-                self.env["hocba.reconciliation"].with_user(self.users[user])._hocba_record(
-                    [], "file")
+                self.env["hocba.reconciliation"].with_user(self.users[user])._hocba_record([], "file")
 
     # ---- malformed files ----
 
@@ -189,43 +227,43 @@ class TestReconciliation(HocbaCase):
         ws["I6"] = "31/02/2017"
         out = io.BytesIO()
         workbook.save(out)
-        self.assertNothingImported(out.getvalue(), "Row 6, column I (Ngày sinh (CSDLQG))",
-                                   "“31/02/2017”", "dd/mm/yyyy")
+        self.assertNothingImported(out.getvalue(), "Row 6, column I (Ngày sinh (CSDLQG))", "“31/02/2017”", "dd/mm/yyyy")
         ws["I6"] = "02/08/2017"
         ws["J4"] = "Cột khác"  # the sex column loses its header
         out = io.BytesIO()
         workbook.save(out)
-        self.assertNothingImported(out.getvalue(), "Row 4, column “Giới tính (CSDLQG)”",
-                                   "missing")
-        duplicate = pr.write_answer([({"ref": "3100000001"}, None), ({"ref": "3100000002"}, good),
-                                     ({"ref": "3100000001"}, None)])
-        self.assertNothingImported(duplicate, "Row 7, column B (Mã học sinh)",
-                                   "already appears in row 5")
+        self.assertNothingImported(out.getvalue(), "Row 4, column “Giới tính (CSDLQG)”", "missing")
+        duplicate = pr.write_answer(
+            [({"ref": "3100000001"}, None), ({"ref": "3100000002"}, good), ({"ref": "3100000001"}, None)]
+        )
+        self.assertNothingImported(duplicate, "Row 7, column B (Mã học sinh)", "already appears in row 5")
         self.assertNothingImported(b"%PDF-1.4 not a workbook", "File", "not an Excel workbook")
         unknown = pr.write_answer([({"ref": "3100000001"}, None), ({"ref": "9999999999"}, None)])
-        self.assertNothingImported(unknown, "Row 6, column B", "“9999999999”",
-                                   "No pupil of the school has this code")
+        self.assertNothingImported(unknown, "Row 6, column B", "“9999999999”", "No pupil of the school has this code")
         self.assertNothingImported(
             "Mã học sinh;Kết quả đối soát\n3100000001;Không tìm thấy\n".encode(),
-            "Row 1", "Họ và tên (CSDLQG)", filename="ketqua.csv")
+            "Row 1",
+            "Họ và tên (CSDLQG)",
+            filename="ketqua.csv",
+        )
 
     # ---- export ----
 
     def test_export_carries_full_ids_for_the_clerk_who_sees_them_masked(self):
-        wizard = self.Wizard.with_user(self.users["clerk"]).create({
-            "mode": "export", "year_id": self.year.id, "class_id": self.class_a.id})
+        wizard = self.Wizard.with_user(self.users["clerk"]).create(
+            {"mode": "export", "year_id": self.year.id, "class_id": self.class_a.id}
+        )
         self.assertEqual(wizard.pupil_count, 3)
         action = wizard.action_export()
-        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3]
-                                                          .split("?")[0]))
+        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
         ws = openpyxl.load_workbook(io.BytesIO(attachment.raw)).active
         rows = {row[1]: row for row in ws.iter_rows(min_row=5, values_only=True)}
         self.assertEqual(set(rows), {"3100000001", "3100000003", "TD17004"})
         self.assertEqual(rows["3100000001"][6], self.student_a.sudo().personal_id)
         self.assertFalse(rows["TD17004"][6])
         self.assertNotEqual(
-            self.student_a.with_user(self.users["clerk"]).personal_id_display,
-            self.student_a.sudo().personal_id)
+            self.student_a.with_user(self.users["clerk"]).personal_id_display, self.student_a.sudo().personal_id
+        )
         self.first_round()
         wizard.only_unmatched = True
         self.assertEqual(wizard.pupil_count, 1)  # student_d
@@ -235,23 +273,27 @@ class TestReconciliation(HocbaCase):
     def test_stats_on_hand_counted_pupils(self):
         Student = self.env["school.student"]
         stats = Student._hocba_reconciliation_stats(self.company, self.year)
-        self.assertEqual(stats, {"total": 4, "matched": 0, "mismatched": 0, "not_found": 0,
-                                 "unchecked": 4, "rate": 0.0, "target": 0.98})
+        self.assertEqual(
+            stats,
+            {"total": 4, "matched": 0, "mismatched": 0, "not_found": 0, "unchecked": 4, "rate": 0.0, "target": 0.98},
+        )
         self.first_round()
         self.import_file(self.answer_file({self.student_b: None}))
         self.student_d.status = "left"  # no longer counted
         stats = Student.with_user(self.users["subject_teacher"])._hocba_reconciliation_stats(
-            self.company.id, self.year.id)
-        self.assertEqual(stats, {"total": 3, "matched": 2, "mismatched": 0, "not_found": 1,
-                                 "unchecked": 0, "rate": 2 / 3, "target": 0.98})
-        other_year = self.env["school.year"].create({
-            "date_start": D(2039, 9, 5), "term1_end_date": D(2040, 1, 16),
-            "date_end": D(2040, 5, 29)})
+            self.company.id, self.year.id
+        )
+        self.assertEqual(
+            stats,
+            {"total": 3, "matched": 2, "mismatched": 0, "not_found": 1, "unchecked": 0, "rate": 2 / 3, "target": 0.98},
+        )
+        other_year = self.env["school.year"].create(
+            {"date_start": D(2039, 9, 5), "term1_end_date": D(2040, 1, 16), "date_end": D(2040, 5, 29)}
+        )
         self.assertEqual(Student._hocba_reconciliation_stats(self.company, other_year)["total"], 0)
         other_school = self.env["res.company"].create({"name": "Trường Tiểu học Khác"})
         with self.assertRaises(AccessError):
-            Student.with_user(self.users["subject_teacher"])._hocba_reconciliation_stats(
-                other_school)
+            Student.with_user(self.users["subject_teacher"])._hocba_reconciliation_stats(other_school)
         with self.assertRaises(AccessError):
             Student.with_user(self.users["parent"])._hocba_reconciliation_stats(self.company)
 
@@ -261,10 +303,14 @@ class TestReconciliation(HocbaCase):
         reconciliation = self.first_round()
         line_d = reconciliation.line_ids.filtered(lambda rec: rec.student_id == self.student_d)
         number = pid.make("031", "male", 2017, 42)
-        shown = {user: line_d.with_user(self.users[user]).population_personal_id_display
-                 for user in ("it_officer", "vice_principal", "homeroom_teacher", "clerk")}
-        self.assertEqual(shown, {"it_officer": number, "vice_principal": number,
-                                 "homeroom_teacher": number, "clerk": pid.mask(number)})
+        shown = {
+            user: line_d.with_user(self.users[user]).population_personal_id_display
+            for user in ("it_officer", "vice_principal", "homeroom_teacher", "clerk")
+        }
+        self.assertEqual(
+            shown,
+            {"it_officer": number, "vice_principal": number, "homeroom_teacher": number, "clerk": pid.mask(number)},
+        )
         with self.assertRaises(AccessError):
             line_d.with_user(self.users["clerk"]).read(["population_personal_id"])
         with self.assertRaises(AccessError):
@@ -275,14 +321,19 @@ class TestReconciliation(HocbaCase):
     # ---- online service ----
 
     def test_online_check_against_the_sandbox(self):
-        citizens = [self.citizen(self.student_a), self.citizen(self.student_c),
-                    self.citizen(self.student_b, name="TRẦN MINH KHOI")]
+        citizens = [
+            self.citizen(self.student_a),
+            self.citizen(self.student_c),
+            self.citizen(self.student_b, name="TRẦN MINH KHOI"),
+        ]
         registry = ps.PopulationRegistry(citizens, tokens={"tok-online"})
         with ps.PopulationSandbox(registry, timeout_delay=12) as sandbox:
-            self.company.sudo().write({"hocba_population_url": sandbox.base_url,
-                                       "hocba_population_token": "tok-online"})
-            wizard = self.Wizard.with_user(self.users["vice_principal"]).create({
-                "mode": "online", "year_id": self.year.id})
+            self.company.sudo().write(
+                {"hocba_population_url": sandbox.base_url, "hocba_population_token": "tok-online"}
+            )
+            wizard = self.Wizard.with_user(self.users["vice_principal"]).create(
+                {"mode": "online", "year_id": self.year.id}
+            )
             rounds = self.env["hocba.reconciliation"].search_count([])
             sandbox.faults.add("error_503", times=5)
             with self.assertRaisesRegex(UserError, "nothing was changed(.|\n)*HTTP 503"):
@@ -293,9 +344,15 @@ class TestReconciliation(HocbaCase):
             sandbox.faults.add("error_500")
             action = wizard.action_check_online()
         reconciliation = self.env["hocba.reconciliation"].browse(action["res_id"])
-        self.assertEqual((reconciliation.method, reconciliation.count_matched,
-                          reconciliation.count_mismatched, reconciliation.count_not_found),
-                         ("online", 2, 1, 1))
+        self.assertEqual(
+            (
+                reconciliation.method,
+                reconciliation.count_matched,
+                reconciliation.count_mismatched,
+                reconciliation.count_not_found,
+            ),
+            ("online", 2, 1, 1),
+        )
         self.assertEqual(self.student_b.reconcile_state, "mismatched")
         self.assertEqual(self.student_d.reconcile_state, "not_found")
         self.assertEqual(registry.processed, 1)
@@ -305,8 +362,9 @@ class TestReconciliation(HocbaCase):
         for user in ("clerk", "vice_principal"):
             with self.subTest(user=user), self.assertRaises(AccessError):
                 Settings.with_user(self.users[user]).create({"url": "http://x"})
-        settings = Settings.with_user(self.users["it_officer"]).create({
-            "url": "https://population.example.vn/api/population/v1", "token": "s3cret"})
+        settings = Settings.with_user(self.users["it_officer"]).create(
+            {"url": "https://population.example.vn/api/population/v1", "token": "s3cret"}
+        )
         settings.action_save()
         settings = Settings.with_user(self.users["it_officer"]).create({"url": settings.url})
         self.assertTrue(settings.has_token)

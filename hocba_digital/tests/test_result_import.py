@@ -4,6 +4,7 @@ The files are built here with openpyxl, cell by cell, the way the sector
 database lays them out (three header rows, merged subject headers), not with
 the module's own writer, so the reader is checked against the template.
 """
+
 import base64
 import datetime
 import io
@@ -19,17 +20,21 @@ from ..lib.workbooks import results as result_workbook
 from .common import HocbaCase
 
 GRADE3_SUBJECTS = [  # (code, header, has a test at the end of the year)
-    ("TV", "Tiếng Việt", True), ("TOAN", "Toán", True), ("NN1", "Ngoại ngữ", True),
-    ("TIN", "TH-CN (Tin học)", True), ("CNGHE", "TH-CN (Công nghệ)", True),
-    ("DD", "Đạo đức", False), ("TNXH", "Tự nhiên và Xã hội", False),
-    ("GDTC", "Giáo dục thể chất", False), ("AN", "Âm nhạc", False), ("MT", "Mĩ thuật", False),
+    ("TV", "Tiếng Việt", True),
+    ("TOAN", "Toán", True),
+    ("NN1", "Ngoại ngữ", True),
+    ("TIN", "TH-CN (Tin học)", True),
+    ("CNGHE", "TH-CN (Công nghệ)", True),
+    ("DD", "Đạo đức", False),
+    ("TNXH", "Tự nhiên và Xã hội", False),
+    ("GDTC", "Giáo dục thể chất", False),
+    ("AN", "Âm nhạc", False),
+    ("MT", "Mĩ thuật", False),
     ("HDTN", "Hoạt động trải nghiệm", False),
 ]
 TRAIT_HEADERS = {code: labels[0] for code, labels in result_workbook.TRAIT_LABELS.items()}
-IDENTITY = [("stt", "STT"), ("class", "Mã lớp"), ("code", "Mã học sinh"), ("name", "Họ tên"),
-            ("birth", "Ngày sinh")]
-YEAR_END = [("completes", "Hoàn thành chương trình lớp học"), ("promoted", "Lên lớp"),
-            ("result", "Xếp loại")]
+IDENTITY = [("stt", "STT"), ("class", "Mã lớp"), ("code", "Mã học sinh"), ("name", "Họ tên"), ("birth", "Ngày sinh")]
+YEAR_END = [("completes", "Hoàn thành chương trình lớp học"), ("promoted", "Lên lớp"), ("result", "Xếp loại")]
 
 
 def template_blocks(subjects=None, identity=None):
@@ -38,11 +43,12 @@ def template_blocks(subjects=None, identity=None):
     identity = IDENTITY if identity is None else identity
     blocks = [("id", key, text) for key, text in identity]
     blocks += [("subject", code, text, tested) for code, text, tested in subjects]
-    blocks += [("competency", code, TRAIT_HEADERS[code],
-                "Năng lực chung" if kind == "general" else "Năng lực đặc thù")
-               for code, kind, *_rest in catalogue.TRAITS if kind != "quality"]
-    blocks += [("quality", code, TRAIT_HEADERS[code])
-               for code, kind, *_rest in catalogue.TRAITS if kind == "quality"]
+    blocks += [
+        ("competency", code, TRAIT_HEADERS[code], "Năng lực chung" if kind == "general" else "Năng lực đặc thù")
+        for code, kind, *_rest in catalogue.TRAITS
+        if kind != "quality"
+    ]
+    blocks += [("quality", code, TRAIT_HEADERS[code]) for code, kind, *_rest in catalogue.TRAITS if kind == "quality"]
     blocks += [("id", key, text) for key, text in YEAR_END]
     return blocks
 
@@ -117,45 +123,73 @@ class TestResultWorkbook(BaseCase):
         self.assertEqual(key("Mã định danh Bộ GD&ĐT"), "ma dinh danh bo gd va dt")
 
     def test_same_label_for_a_subject_and_a_competency(self):
-        subjects = [("KH", "Khoa học", True), ("LSDL", "Lịch sử và Địa lý", True),
-                    ("XX", "Tiếng Hoa", False)]  # a subject this module does not know
-        row = {"code": "01", "name": "An", ("KH", "level"): "T", ("KH", "score"): 8,
-               ("LSDL", "level"): "H", ("LSDL", "score"): "7", ("XX", "level"): "T",
-               ("trait", "khoa_hoc"): "Đ", ("trait", "tin_hoc"): "d", ("trait", "tham_mi"): "c"}
+        subjects = [
+            ("KH", "Khoa học", True),
+            ("LSDL", "Lịch sử và Địa lý", True),
+            ("XX", "Tiếng Hoa", False),
+        ]  # a subject this module does not know
+        row = {
+            "code": "01",
+            "name": "An",
+            ("KH", "level"): "T",
+            ("KH", "score"): 8,
+            ("LSDL", "level"): "H",
+            ("LSDL", "score"): "7",
+            ("XX", "level"): "T",
+            ("trait", "khoa_hoc"): "Đ",
+            ("trait", "tin_hoc"): "d",
+            ("trait", "tham_mi"): "c",
+        }
         data, cols = build_xlsx(template_blocks(subjects), [row])
         rows, errors = result_workbook.read_ministry_results(data)
         self.assertEqual(errors, [])
         self.assertEqual(len(rows), 1)
         self.assertEqual(rows[0].subjects, {"KH": ("T", "8"), "LSDL": ("H", "7")})
-        self.assertEqual({k: v for k, v in rows[0].traits.items() if v},
-                         {"khoa_hoc": "Đ", "tin_hoc": "Đ", "tham_mi": "C"})
+        self.assertEqual(
+            {k: v for k, v in rows[0].traits.items() if v}, {"khoa_hoc": "Đ", "tin_hoc": "Đ", "tham_mi": "C"}
+        )
         self.assertEqual(rows[0].columns[("trait", "khoa_hoc")], cols[("trait", "khoa_hoc")])
         self.assertEqual(rows[0].columns[("subject", "KH", "score")], cols[("KH", "score")])
 
 
 @tagged("post_install", "-at_install")
 class TestResultImport(HocbaCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         env = cls.env
         cls.student_a.moet_code = "0312000001"
-        cls.student_c = env["school.student"].create({
-            "name": "Phạm Gia Bảo", "sex": "male", "birth_date": datetime.date(2017, 5, 9),
-            "class_id": cls.class_a.id, "moet_code": "0312000003", "school_code": "HS003",
-        })
+        cls.student_c = env["school.student"].create(
+            {
+                "name": "Phạm Gia Bảo",
+                "sex": "male",
+                "birth_date": datetime.date(2017, 5, 9),
+                "class_id": cls.class_a.id,
+                "moet_code": "0312000003",
+                "school_code": "HS003",
+            }
+        )
         # no code at all: found by full name and birth date
-        cls.student_d = env["school.student"].create({
-            "name": "Lê Thu Hà", "sex": "female", "birth_date": datetime.date(2017, 11, 23),
-            "class_id": cls.class_a.id,
-        })
+        cls.student_d = env["school.student"].create(
+            {
+                "name": "Lê Thu Hà",
+                "sex": "female",
+                "birth_date": datetime.date(2017, 11, 23),
+                "class_id": cls.class_a.id,
+            }
+        )
         # The homeroom teacher of 3A teaches every subject there but English.
-        env["school.teaching.assignment"].create([
-            {"employee_id": cls.employees["homeroom_teacher"].id,
-             "subject_id": env.ref("hocba_digital.school_subject_" + code.lower()).id,
-             "class_id": cls.class_a.id}
-            for code, _text, _tested in GRADE3_SUBJECTS if code != "NN1"])
+        env["school.teaching.assignment"].create(
+            [
+                {
+                    "employee_id": cls.employees["homeroom_teacher"].id,
+                    "subject_id": env.ref("hocba_digital.school_subject_" + code.lower()).id,
+                    "class_id": cls.class_a.id,
+                }
+                for code, _text, _tested in GRADE3_SUBJECTS
+                if code != "NN1"
+            ]
+        )
         cls.prepare_transcripts()
         cls.home = cls.users["homeroom_teacher"]
         cls.subj = cls.users["subject_teacher"]
@@ -165,8 +199,7 @@ class TestResultImport(HocbaCase):
     # ---- helpers ----
 
     def result(self, transcript, code, period="end_year"):
-        return transcript.subject_result_ids.filtered(
-            lambda r: r.subject_id.code == code and r.period == period)
+        return transcript.subject_result_ids.filtered(lambda r: r.subject_id.code == code and r.period == period)
 
     def traits(self, transcript, period="end_year"):
         return transcript.trait_assessment_ids.filtered(lambda a: a.period == period)
@@ -176,39 +209,78 @@ class TestResultImport(HocbaCase):
         self.env.invalidate_all()
         transcripts = self.class_a.transcript_ids
         results = {r.id: (r.level, r.score, r.comment) for r in transcripts.subject_result_ids}
-        traits = {a.id: tuple(a["level_" + c] for c, *_r in catalogue.TRAITS)
-                  for a in transcripts.trait_assessment_ids}
+        traits = {a.id: tuple(a["level_" + c] for c, *_r in catalogue.TRAITS) for a in transcripts.trait_assessment_ids}
         return results, traits
 
     def wizard(self, user, data, period="end_year", school_class=None):
-        return self.env["hocba.result.import.wizard"].with_user(user).create({
-            "class_id": (school_class or self.class_a).id, "period": period,
-            "file": base64.b64encode(data), "filename": "kqht.xlsx",
-        })
+        return (
+            self.env["hocba.result.import.wizard"]
+            .with_user(user)
+            .create(
+                {
+                    "class_id": (school_class or self.class_a).id,
+                    "period": period,
+                    "file": base64.b64encode(data),
+                    "filename": "kqht.xlsx",
+                }
+            )
+        )
 
     def good_rows(self):
         """Class 3A at the end of the year, the homeroom teacher's part filled."""
         all_t = {("trait", code): "T" for code in TRAIT_HEADERS}
         return [
-            {"stt": 1, "class": "", "code": "0312000001", "name": "Nguyễn Thị Mai Anh",
-             "birth": "14/03/2017", ("TV", "level"): "T", ("TV", "score"): 9,
-             ("TOAN", "level"): "H", ("TOAN", "score"): 7, ("TIN", "level"): "T",
-             ("TIN", "score"): 10, ("CNGHE", "level"): "T", ("CNGHE", "score"): "8",
-             ("DD", "level"): "T", ("TNXH", "level"): "h", ("GDTC", "level"): "T",
-             ("AN", "level"): "T", ("MT", "level"): "C", ("HDTN", "level"): "T",
-             **all_t, ("trait", "cham_chi"): "Đ", ("trait", "the_chat"): "C"},
-            {"stt": 2, "code": "HS003", "name": "Phạm Gia Bảo", "birth": "09/05/2017",
-             ("TV", "level"): "H", ("TV", "score"): 6.0, ("TOAN", "level"): "T",
-             ("TOAN", "score"): 10, **all_t},
-            {"stt": 3, "code": "", "name": "Lê  Thu Hà", "birth": datetime.datetime(2017, 11, 23),
-             ("TV", "level"): "C", ("TV", "score"): 4, **all_t, ("trait", "yeu_nuoc"): "Đ"},
+            {
+                "stt": 1,
+                "class": "",
+                "code": "0312000001",
+                "name": "Nguyễn Thị Mai Anh",
+                "birth": "14/03/2017",
+                ("TV", "level"): "T",
+                ("TV", "score"): 9,
+                ("TOAN", "level"): "H",
+                ("TOAN", "score"): 7,
+                ("TIN", "level"): "T",
+                ("TIN", "score"): 10,
+                ("CNGHE", "level"): "T",
+                ("CNGHE", "score"): "8",
+                ("DD", "level"): "T",
+                ("TNXH", "level"): "h",
+                ("GDTC", "level"): "T",
+                ("AN", "level"): "T",
+                ("MT", "level"): "C",
+                ("HDTN", "level"): "T",
+                **all_t,
+                ("trait", "cham_chi"): "Đ",
+                ("trait", "the_chat"): "C",
+            },
+            {
+                "stt": 2,
+                "code": "HS003",
+                "name": "Phạm Gia Bảo",
+                "birth": "09/05/2017",
+                ("TV", "level"): "H",
+                ("TV", "score"): 6.0,
+                ("TOAN", "level"): "T",
+                ("TOAN", "score"): 10,
+                **all_t,
+            },
+            {
+                "stt": 3,
+                "code": "",
+                "name": "Lê  Thu Hà",
+                "birth": datetime.datetime(2017, 11, 23),
+                ("TV", "level"): "C",
+                ("TV", "score"): 4,
+                **all_t,
+                ("trait", "yeu_nuoc"): "Đ",
+            },
         ]
 
     def assert_good_rows_imported(self):
         ta, tc, td = self.transcript_a, self.transcript_c, self.transcript_d
         self.assertEqual((self.result(ta, "TV").level, self.result(ta, "TV").score), ("T", "9"))
-        self.assertEqual((self.result(ta, "TOAN").level, self.result(ta, "TOAN").score),
-                         ("H", "7"))
+        self.assertEqual((self.result(ta, "TOAN").level, self.result(ta, "TOAN").score), ("H", "7"))
         self.assertEqual(self.result(ta, "TIN").score, "10")
         self.assertEqual(self.result(ta, "CNGHE").score, "8")
         self.assertEqual(self.result(ta, "TNXH").level, "H")
@@ -229,8 +301,7 @@ class TestResultImport(HocbaCase):
     # ---- (a) a good file ----
 
     def test_good_file_imports_levels_and_scores(self):
-        data, _cols = build_xlsx(template_blocks(), self.good_rows(),
-                                 title="KẾT QUẢ HỌC TẬP CUỐI NĂM - LỚP 3A")
+        data, _cols = build_xlsx(template_blocks(), self.good_rows(), title="KẾT QUẢ HỌC TẬP CUỐI NĂM - LỚP 3A")
         wizard = self.wizard(self.home, data)
         wizard.action_import()
         self.assertEqual(wizard.state, "done", wizard.error_report)
@@ -238,8 +309,7 @@ class TestResultImport(HocbaCase):
         # the English results are the subject teacher's: untouched
         self.assertFalse(self.result(self.transcript_a, "NN1").level)
         self.assertIn("Results imported from kqht.xlsx", wizard.summary)
-        posted = self.class_a.message_ids.filtered(
-            lambda m: "Results imported from kqht.xlsx" in (m.body or ""))
+        posted = self.class_a.message_ids.filtered(lambda m: "Results imported from kqht.xlsx" in (m.body or ""))
         self.assertEqual(len(posted), 1)
         self.assertEqual(posted.author_id, self.home.partner_id)
         # importing the same file again changes nothing
@@ -251,9 +321,15 @@ class TestResultImport(HocbaCase):
     # ---- (b) columns matched by their header, in any order ----
 
     def test_columns_in_another_order_and_unknown_column(self):
-        blocks = template_blocks(identity=[
-            ("name", "  họ và TÊN "), ("birth", "Ngày sinh"), ("stt", "STT"),
-            ("code", "Mã định danh Bộ GD&ĐT"), ("class", "Mã lớp")])
+        blocks = template_blocks(
+            identity=[
+                ("name", "  họ và TÊN "),
+                ("birth", "Ngày sinh"),
+                ("stt", "STT"),
+                ("code", "Mã định danh Bộ GD&ĐT"),
+                ("class", "Mã lớp"),
+            ]
+        )
         blocks.append(("id", "note", "Ghi chú (không có trong mẫu)"))
         blocks.reverse()  # everything backwards, the identity columns last
         rows = self.good_rows()
@@ -270,28 +346,31 @@ class TestResultImport(HocbaCase):
     # ---- (c) several errors: nothing is written, every cell is reported ----
 
     def test_errors_import_nothing_and_are_all_listed(self):
-        subjects = [(code, text, tested or code == "DD")  # a score column under Đạo đức
-                    for code, text, tested in GRADE3_SUBJECTS]
+        subjects = [
+            (code, text, tested or code == "DD")  # a score column under Đạo đức
+            for code, text, tested in GRADE3_SUBJECTS
+        ]
         rows = self.good_rows()
-        rows[0].update({("TV", "score"): 0, ("TOAN", "score"): 7.5, ("DD", "level"): "X",
-                        ("DD", "score"): 8})
-        rows.insert(1, {"stt": 2, "code": "0399999999", "name": "Không Có Ai",
-                        "birth": "01/01/2017", ("TV", "level"): "T"})
-        data, cols = build_xlsx(template_blocks(subjects), rows, sheet="Lop 3A",
-                                title="KẾT QUẢ HỌC TẬP")
+        rows[0].update({("TV", "score"): 0, ("TOAN", "score"): 7.5, ("DD", "level"): "X", ("DD", "score"): 8})
+        rows.insert(
+            1, {"stt": 2, "code": "0399999999", "name": "Không Có Ai", "birth": "01/01/2017", ("TV", "level"): "T"}
+        )
+        data, cols = build_xlsx(template_blocks(subjects), rows, sheet="Lop 3A", title="KẾT QUẢ HỌC TẬP")
         before = self.snapshot()
         wizard = self.wizard(self.home, data)
         problems, _counts = wizard._hocba_import(data)
         self.assertEqual(self.snapshot(), before)
 
         found = sorted((p.sheet, p.row, p.column, str(p.value), p.reason) for p in problems)
-        expected = sorted([
-            ("Lop 3A", 5, cols[("TV", "score")], "0", "below_one"),
-            ("Lop 3A", 5, cols[("TOAN", "score")], "7.5", "not_whole"),
-            ("Lop 3A", 5, cols[("DD", "level")], "X", "unknown_level"),
-            ("Lop 3A", 5, cols[("DD", "score")], "8", "refused"),
-            ("Lop 3A", 6, cols["code"], "0399999999", "unknown_pupil"),
-        ])
+        expected = sorted(
+            [
+                ("Lop 3A", 5, cols[("TV", "score")], "0", "below_one"),
+                ("Lop 3A", 5, cols[("TOAN", "score")], "7.5", "not_whole"),
+                ("Lop 3A", 5, cols[("DD", "level")], "X", "unknown_level"),
+                ("Lop 3A", 5, cols[("DD", "score")], "8", "refused"),
+                ("Lop 3A", 6, cols["code"], "0399999999", "unknown_pupil"),
+            ]
+        )
         self.assertEqual(found, expected)
 
         wizard.action_import()
@@ -300,19 +379,24 @@ class TestResultImport(HocbaCase):
         report = wizard.error_report
         self.assertIn("Nothing was imported", report)
         for sheet, row, column, value, reason in [
-                ("Lop 3A", 5, cols[("TV", "score")], "0", "the lowest score is 1"),
-                ("Lop 3A", 5, cols[("TOAN", "score")], "7.5", "no decimals"),
-                ("Lop 3A", 5, cols[("DD", "level")], "X", "Unknown level"),
-                ("Lop 3A", 5, cols[("DD", "score")], "8", "has no periodic test"),
-                ("Lop 3A", 6, cols["code"], "0399999999", "No pupil of 3A has this code")]:
-            line = next((line for line in report.splitlines()
-                         if f"sheet {sheet}, row {row}, column {column}, value “{value}”"
-                         in line), None)
+            ("Lop 3A", 5, cols[("TV", "score")], "0", "the lowest score is 1"),
+            ("Lop 3A", 5, cols[("TOAN", "score")], "7.5", "no decimals"),
+            ("Lop 3A", 5, cols[("DD", "level")], "X", "Unknown level"),
+            ("Lop 3A", 5, cols[("DD", "score")], "8", "has no periodic test"),
+            ("Lop 3A", 6, cols["code"], "0399999999", "No pupil of 3A has this code"),
+        ]:
+            line = next(
+                (
+                    line
+                    for line in report.splitlines()
+                    if f"sheet {sheet}, row {row}, column {column}, value “{value}”" in line
+                ),
+                None,
+            )
             self.assertTrue(line, f"row {row} column {column} missing from:\n{report}")
             self.assertIn(reason, line)
         self.assertEqual(len(report.splitlines()), 1 + len(expected))
-        self.assertFalse(self.class_a.message_ids.filtered(
-            lambda m: "Results imported" in (m.body or "")))
+        self.assertFalse(self.class_a.message_ids.filtered(lambda m: "Results imported" in (m.body or "")))
 
     def test_locked_class_and_submitted_sheet_are_refused(self):
         data, cols = build_xlsx(template_blocks(), self.good_rows())
@@ -322,8 +406,7 @@ class TestResultImport(HocbaCase):
         self.assertEqual(self.snapshot(), before)
         refused = [p for p in problems if p.reason == "refused"]
         self.assertTrue(refused)
-        self.assertEqual({p.column for p in problems}, {
-            cols[("trait", code)] for code in TRAIT_HEADERS})
+        self.assertEqual({p.column for p in problems}, {cols[("trait", code)] for code in TRAIT_HEADERS})
         self.assertIn("is submitted", refused[0].detail)
 
         self.class_a.sudo().write({"review_state": "locked"})
@@ -346,19 +429,23 @@ class TestResultImport(HocbaCase):
     # ---- (d) a subject teacher stays in their own sheets ----
 
     def test_subject_teacher_cannot_touch_another_subject(self):
-        blocks = template_blocks(subjects=[s for s in GRADE3_SUBJECTS
-                                           if s[0] in ("NN1", "TV")])
-        rows = [{"code": "0312000001", "name": "Nguyễn Thị Mai Anh", ("NN1", "level"): "T",
-                 ("NN1", "score"): 9, ("TV", "level"): "T"},
-                {"code": "0312000003", "name": "Phạm Gia Bảo", ("NN1", "level"): "H",
-                 ("NN1", "score"): 6}]
+        blocks = template_blocks(subjects=[s for s in GRADE3_SUBJECTS if s[0] in ("NN1", "TV")])
+        rows = [
+            {
+                "code": "0312000001",
+                "name": "Nguyễn Thị Mai Anh",
+                ("NN1", "level"): "T",
+                ("NN1", "score"): 9,
+                ("TV", "level"): "T",
+            },
+            {"code": "0312000003", "name": "Phạm Gia Bảo", ("NN1", "level"): "H", ("NN1", "score"): 6},
+        ]
         data, cols = build_xlsx(blocks, rows)
         before = self.snapshot()
         wizard = self.wizard(self.subj, data)
         problems, _counts = wizard._hocba_import(data)
         self.assertEqual(self.snapshot(), before)
-        self.assertEqual([(p.row, p.column, p.reason) for p in problems],
-                         [(4, cols[("TV", "level")], "refused")])
+        self.assertEqual([(p.row, p.column, p.reason) for p in problems], [(4, cols[("TV", "level")], "refused")])
         self.assertIn("not by you", problems[0].detail)
         wizard.action_import()
         self.assertEqual(wizard.state, "error")
@@ -371,8 +458,9 @@ class TestResultImport(HocbaCase):
         wizard = self.wizard(self.subj, data)
         wizard.action_import()
         self.assertEqual(wizard.state, "done", wizard.error_report)
-        self.assertEqual((self.result(self.transcript_a, "NN1").level,
-                          self.result(self.transcript_a, "NN1").score), ("T", "9"))
+        self.assertEqual(
+            (self.result(self.transcript_a, "NN1").level, self.result(self.transcript_a, "NN1").score), ("T", "9")
+        )
         self.assertEqual(self.result(self.transcript_c, "NN1").level, "H")
         self.assertFalse(self.result(self.transcript_a, "TV").level)
 
@@ -381,15 +469,13 @@ class TestResultImport(HocbaCase):
     def test_export_import_round_trip(self):
         data, _cols = build_xlsx(template_blocks(), self.good_rows())
         self.wizard(self.home, data).action_import()
-        self.result(self.transcript_a, "NN1").with_user(self.subj).write(
-            {"level": "T", "score": "8"})
+        self.result(self.transcript_a, "NN1").with_user(self.subj).write({"level": "T", "score": "8"})
         before = self.snapshot()
 
         wizard = self.wizard(self.home, b"")
         action = wizard.action_export()
         self.assertEqual(action["type"], "ir.actions.act_url")
-        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3]
-                                                          .split("?")[0]))
+        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
         self.assertEqual(attachment.res_model, "hocba.result.import.wizard")
         exported = attachment.raw
         rows, errors = result_workbook.read_ministry_results(exported)
@@ -403,8 +489,7 @@ class TestResultImport(HocbaCase):
         self.assertEqual(anh.subjects["NN1"], ("T", "8"))
         self.assertEqual(anh.subjects["DD"], ("T", None))
         self.assertEqual(anh.traits["cham_chi"], "Đ")
-        self.assertEqual((anh.columns[("subject", "TV", "level")],
-                          anh.columns[("subject", "TV", "score")]), ("F", "G"))
+        self.assertEqual((anh.columns[("subject", "TV", "level")], anh.columns[("subject", "TV", "score")]), ("F", "G"))
 
         # the same file imported as it is: nothing to change, even the English column
         # the homeroom teacher may not write
@@ -414,11 +499,11 @@ class TestResultImport(HocbaCase):
         self.assertIn("nothing to change", again.summary)
 
         # the homeroom teacher's values erased, then restored from the file
-        mine = self.class_a.transcript_ids.subject_result_ids.filtered(
-            lambda r: r.sheet_id.user_id == self.home)
+        mine = self.class_a.transcript_ids.subject_result_ids.filtered(lambda r: r.sheet_id.user_id == self.home)
         mine.sudo().write({"level": False, "score": False})
         self.class_a.transcript_ids.trait_assessment_ids.sudo().write(
-            {"level_" + code: False for code in TRAIT_HEADERS})
+            {"level_" + code: False for code in TRAIT_HEADERS}
+        )
         restore = self.wizard(self.home, exported)
         restore.action_import()
         self.assertEqual(restore.state, "done", restore.error_report)
@@ -428,8 +513,7 @@ class TestResultImport(HocbaCase):
         self.result(self.transcript_a, "TV").sudo().write({"level": "T", "score": "9"})
         self.result(self.transcript_a, "NN1").with_user(self.subj).write({"level": "H"})
         action = self.wizard(self.subj, b"").action_export()
-        attachment = self.env["ir.attachment"].browse(
-            int(action["url"].split("/")[3].split("?")[0]))
+        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
         rows, errors = result_workbook.read_ministry_results(attachment.raw)
         self.assertFalse(errors)
         anh = next(row for row in rows if row.name == "Nguyễn Thị Mai Anh")
@@ -453,8 +537,7 @@ class TestResultImport(HocbaCase):
 
         data = [[xid, "T", "9", "Rất tốt"] for xid in ids]
         result = Result.load(fields_, data)
-        self.assertFalse([m for m in result["messages"] if m["type"] == "error"],
-                         result["messages"])
+        self.assertFalse([m for m in result["messages"] if m["type"] == "error"], result["messages"])
         grid.invalidate_recordset()
         self.assertEqual(set(grid.mapped("score")), {"9"})
         self.assertEqual(set(grid.mapped("level")), {"T"})

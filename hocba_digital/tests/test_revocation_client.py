@@ -87,8 +87,9 @@ class TestRevocationClient(BaseCase):
 
     def test_stale_crl_is_not_believed_nor_cached(self):
         past = datetime.datetime.now(UTC) - datetime.timedelta(days=2)
-        self.pki.crl_der = self.pki.make_crl([self.revoked], this_update=past - datetime.timedelta(days=7),
-                                             next_update=past)
+        self.pki.crl_der = self.pki.make_crl(
+            [self.revoked], this_update=past - datetime.timedelta(days=7), next_update=past
+        )
         outcome = self.client.check(self.revoked, self.issuer)
         self.assertEqual((outcome.status, outcome.reason), ("unknown", "stale"))
         self.assertIn("next update was", outcome.detail)
@@ -114,8 +115,7 @@ class TestRevocationClient(BaseCase):
     def test_unreachable_responder(self):
         self.sandbox.faults.set("drop", "crl")
         outcome = self.client.check(self.teacher, self.issuer)
-        self.assertEqual((outcome.status, outcome.reason, outcome.url),
-                         ("unknown", "unreachable", self.pki.crl_url))
+        self.assertEqual((outcome.status, outcome.reason, outcome.url), ("unknown", "unreachable", self.pki.crl_url))
         self.assertEqual(self.sandbox.counts["crl"], 2)  # one retry
         # a responder that never answers: the timeout, once per attempt
         self.sandbox.faults.set("timeout", "crl")
@@ -128,8 +128,7 @@ class TestRevocationClient(BaseCase):
         self.assertEqual((outcome.status, outcome.reason, outcome.detail), ("unknown", "unreachable", "ReadTimeout"))
         self.assertLess(time.monotonic() - started, 5)
         # nobody listening on the certificate's URL at all
-        lonely = pf.build_pki(PEOPLE[:1], prefix="TEST", key_type="ec",
-                              base_url="http://127.0.0.1:%d" % _free_port())
+        lonely = pf.build_pki(PEOPLE[:1], prefix="TEST", key_type="ec", base_url="http://127.0.0.1:%d" % _free_port())
         with rc.RevocationClient(timeout=2, retries=0, cache=None) as client:
             outcome = client.check(lonely.person("teacher").cert, lonely.intermediate.cert)
         self.assertEqual((outcome.status, outcome.reason), ("unknown", "unreachable"))
@@ -157,8 +156,9 @@ class TestRevocationClient(BaseCase):
         ask = lambda cert, **kw: self.client.check(cert, self.issuer, methods=("ocsp",), **kw)  # noqa: E731
         self.assertEqual((ask(self.teacher).status, ask(self.teacher).reason), ("good", "ocsp"))
         outcome = ask(self.revoked)
-        self.assertEqual((outcome.status, outcome.revoked_at, outcome.url),
-                         ("revoked", self.revoked_at, self.pki.ocsp_url))
+        self.assertEqual(
+            (outcome.status, outcome.revoked_at, outcome.url), ("revoked", self.revoked_at, self.pki.ocsp_url)
+        )
         self.assertEqual(ask(self.revoked, at=self.revoked_at - datetime.timedelta(seconds=1)).status, "good")
         self.sandbox.strict = True  # serials the CA never issued are "unknown"
         stranger = self.pki.issue_signer(pf.Person("x", "Người Lạ", "CCCD:000000000000", "Giáo viên")).cert
@@ -181,23 +181,30 @@ class TestRevocationClient(BaseCase):
         answer = pr.answer_ocsp(request, authorities)
         self.assertEqual(rc.status_from_ocsp(answer, self.teacher, self.issuer, nonce).status, "good")
         replayed = rc.status_from_ocsp(answer, self.teacher, self.issuer, b"m" * 16)
-        self.assertEqual((replayed.status, replayed.reason, replayed.detail),
-                         ("unknown", "ocsp_invalid", "nonce mismatch"))
+        self.assertEqual(
+            (replayed.status, replayed.reason, replayed.detail), ("unknown", "ocsp_invalid", "nonce mismatch")
+        )
         other = rc.status_from_ocsp(answer, self.revoked, self.issuer, nonce)
         self.assertEqual(other.reason, "ocsp_invalid")
         # signed by a responder the issuer never certified (same names, another CA key)
         twin = pf.build_pki([], prefix="TEST")
-        forged = pr.answer_ocsp(request, [pr.Authority(self.issuer, self.pki.intermediate.key,
-                                                       twin.ocsp.cert, twin.ocsp.key)])
+        forged = pr.answer_ocsp(
+            request, [pr.Authority(self.issuer, self.pki.intermediate.key, twin.ocsp.cert, twin.ocsp.key)]
+        )
         self.assertEqual(rc.status_from_ocsp(forged, self.teacher, self.issuer, nonce).reason, "bad_signature")
         # a responder that ignores nonces: believed while its answer is current
-        plain = (ocsp.OCSPRequestBuilder().add_certificate(self.teacher, self.issuer, hashes.SHA1()).build()
-                 .public_bytes(serialization.Encoding.DER))
+        plain = (
+            ocsp.OCSPRequestBuilder()
+            .add_certificate(self.teacher, self.issuer, hashes.SHA1())
+            .build()
+            .public_bytes(serialization.Encoding.DER)
+        )
         answer = pr.answer_ocsp(plain, authorities)
         self.assertEqual(rc.status_from_ocsp(answer, self.teacher, self.issuer, nonce).status, "good")
         later = datetime.datetime.now(UTC) + datetime.timedelta(days=2)
-        self.assertEqual(rc.status_from_ocsp(answer, self.teacher, self.issuer, nonce, now=later).reason,
-                         "ocsp_invalid")
+        self.assertEqual(
+            rc.status_from_ocsp(answer, self.teacher, self.issuer, nonce, now=later).reason, "ocsp_invalid"
+        )
         refused = pr.answer_ocsp(b"not a request", authorities)
         self.assertEqual(rc.status_from_ocsp(refused, self.teacher, self.issuer, nonce).reason, "ocsp_refused")
         self.assertEqual(rc.status_from_ocsp(b"<html/>", self.teacher, self.issuer, nonce).reason, "unreadable")

@@ -20,20 +20,26 @@ class TestSelections(TransactionCase):
 
     def test_codes_come_from_the_rules(self):
         cases = [
-            (hocba_subject_result.SUBJECT_LEVEL_LABELS, hocba_subject_result.SUBJECT_LEVEL_SELECTION,
-             assessment.SUBJECT_LEVELS),
-            (hocba_trait_assessment.TRAIT_LEVEL_LABELS, hocba_trait_assessment.TRAIT_LEVEL_SELECTION,
-             assessment.TRAIT_LEVELS),
+            (
+                hocba_subject_result.SUBJECT_LEVEL_LABELS,
+                hocba_subject_result.SUBJECT_LEVEL_SELECTION,
+                assessment.SUBJECT_LEVELS,
+            ),
+            (
+                hocba_trait_assessment.TRAIT_LEVEL_LABELS,
+                hocba_trait_assessment.TRAIT_LEVEL_SELECTION,
+                assessment.TRAIT_LEVELS,
+            ),
             (hocba_transcript.RESULT_LABELS, hocba_transcript.RESULT_SELECTION, assessment.RESULTS),
-            (hocba_transcript_line.PERIOD_LABELS, hocba_transcript_line.PERIOD_SELECTION,
-             catalogue.PERIODS),
+            (hocba_transcript_line.PERIOD_LABELS, hocba_transcript_line.PERIOD_SELECTION, catalogue.PERIODS),
             (school_subject.KIND_LABELS, school_subject.KIND_SELECTION, catalogue.SUBJECT_KINDS),
-            (hocba_certificate_cost.COST_KIND_LABELS, hocba_certificate_cost.COST_KIND_SELECTION,
-             certificate_costs.COST_KINDS),
-            (hocba_certificate.PROVIDER_LABELS, hocba_certificate.PROVIDER_SELECTION,
-             certificate_costs.PROVIDERS),
-            (hocba_certificate.CERT_TYPE_LABELS, hocba_certificate.CERT_TYPE_SELECTION,
-             certificate_costs.CERT_TYPES),
+            (
+                hocba_certificate_cost.COST_KIND_LABELS,
+                hocba_certificate_cost.COST_KIND_SELECTION,
+                certificate_costs.COST_KINDS,
+            ),
+            (hocba_certificate.PROVIDER_LABELS, hocba_certificate.PROVIDER_SELECTION, certificate_costs.PROVIDERS),
+            (hocba_certificate.CERT_TYPE_LABELS, hocba_certificate.CERT_TYPE_SELECTION, certificate_costs.CERT_TYPES),
         ]
         for labels, selection, codes in cases:
             with self.subTest(codes=codes):
@@ -41,13 +47,10 @@ class TestSelections(TransactionCase):
                 self.assertEqual([code for code, _label in selection], list(codes))
         # the employee's tiers are ordered highest first, the rules' in signing order
         self.assertEqual(set(hr_employee.TIER_LABELS), set(catalogue.TIERS))
-        self.assertEqual({code for code, _label in hr_employee.TIER_SELECTION},
-                         set(catalogue.TIERS))
+        self.assertEqual({code for code, _label in hr_employee.TIER_SELECTION}, set(catalogue.TIERS))
 
     def test_fields_use_them(self):
         Result = self.env["hocba.subject.result"]
-        self.assertEqual([code for code, _l in Result._fields["level"].selection],
-                         list(assessment.SUBJECT_LEVELS))
+        self.assertEqual([code for code, _l in Result._fields["level"].selection], list(assessment.SUBJECT_LEVELS))
         Cost = self.env["hocba.certificate.cost"]
-        self.assertEqual([code for code, _l in Cost._fields["kind"].selection],
-                         list(certificate_costs.COST_KINDS))
+        self.assertEqual([code for code, _l in Cost._fields["kind"].selection], list(certificate_costs.COST_KINDS))

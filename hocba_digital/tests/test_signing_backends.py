@@ -22,24 +22,25 @@ class TestSigningBackends(SigningTools, SigningCase):
         issued = cls.pki.people["subj"]
         # token
         cls.module = use_softhsm(cls, cls.make_tmp("hocba-backends-"))
-        p11.load_into_softhsm(cls.module, "GV-TOKEN", "11223344", TOKEN_PIN, "gv-key",
-                              issued.key, issued.cert)
+        p11.load_into_softhsm(cls.module, "GV-TOKEN", "11223344", TOKEN_PIN, "gv-key", issued.key, issued.cert)
         # remote signing
         cls.csc = CscSandbox()
         cls.csc.add_user("gv.hoa", "mat-khau-dich-vu")
-        cls.csc.add_issued("cred-hoa", issued, [cls.pki.intermediate.cert], owner="gv.hoa",
-                           pin=TOKEN_PIN)
+        cls.csc.add_issued("cred-hoa", issued, [cls.pki.intermediate.cert], owner="gv.hoa", pin=TOKEN_PIN)
         cls.csc.start()
         cls.addClassCleanup(cls.csc.stop)
 
     def use(self, backend):
         values = {"backend": backend}
         if backend == "pkcs11":
-            values.update(pkcs11_module=self.module, pkcs11_token_label="GV-TOKEN",
-                          pkcs11_key_label="gv-key")
+            values.update(pkcs11_module=self.module, pkcs11_token_label="GV-TOKEN", pkcs11_key_label="gv-key")
         else:
-            values.update(csc_url=self.csc.service_url, csc_credential="cred-hoa",
-                          csc_username="gv.hoa", csc_password="mat-khau-dich-vu")
+            values.update(
+                csc_url=self.csc.service_url,
+                csc_credential="cred-hoa",
+                csc_username="gv.hoa",
+                csc_password="mat-khau-dich-vu",
+            )
         self.certs["subj"].with_user(self.users["it_officer"]).write(values)
 
     def assert_signed_by_the_teacher(self):
@@ -48,8 +49,7 @@ class TestSigningBackends(SigningTools, SigningCase):
         self.assertEqual(signature.signer_name, "Lê Thị Hoa")
         # the lone subject signature verifies inside the document it was made in
         xml = self.env["hocba.signing.service"]._hocba_document(self.transcript_a, version)
-        report = next(r for r in xades_verify.verify(xml, self.roots())
-                      if r.wrapper_id == "sig-subject-NN1")
+        report = next(r for r in xades_verify.verify(xml, self.roots()) if r.wrapper_id == "sig-subject-NN1")
         self.assertTrue(report.ok, report.errors)
 
     def test_token(self):
@@ -94,13 +94,15 @@ class TestSigningBackends(SigningTools, SigningCase):
         certificate.pkcs11_token_label = "NO-SUCH-TOKEN"
         with self.assertRaises(UserError) as caught:
             self.sign(self.subj, pin=TOKEN_PIN)
-        self.assertEqual(str(caught.exception), "The token NO-SUCH-TOKEN of %s is not found: is it "
-                                                "plugged in?" % certificate.name)
+        self.assertEqual(
+            str(caught.exception), "The token NO-SUCH-TOKEN of %s is not found: is it plugged in?" % certificate.name
+        )
         certificate.write({"pkcs11_token_label": "GV-TOKEN", "pkcs11_key_label": "nobody"})
         with self.assertRaises(UserError) as caught:
             self.sign(self.subj, pin=TOKEN_PIN)
-        self.assertEqual(str(caught.exception), "The token of %s does not hold exactly one key "
-                                                "labelled nobody." % certificate.name)
+        self.assertEqual(
+            str(caught.exception), "The token of %s does not hold exactly one key labelled nobody." % certificate.name
+        )
         self.assertFalse(self.transcript_a.version_ids)
 
     @mute_logger("odoo.addons.hocba_digital.lib.csc_signer")

@@ -38,8 +38,7 @@ class TestSigningChain(SigningCase):
         # the PDF: three signatures, the last one locks, the XML travels inside
         report = pades_verify.verify(pdf, self.roots())
         self.assertTrue(report["verdict"], report)
-        self.assertEqual([s["field"] for s in report["signatures"]],
-                         ["sig_homeroom", "sig_principal", "sig_seal"])
+        self.assertEqual([s["field"] for s in report["signatures"]], ["sig_homeroom", "sig_principal", "sig_seal"])
         embedded = pades.attachments(pdf)["hocba.xml"]
         self.assertEqual(xml_profile.parse(embedded)["pupil"]["full_name"], "Nguyễn Thị Mai Anh")
         self.assertEqual(version.xml_sha256, version._hocba_sha256(xml))
@@ -49,8 +48,7 @@ class TestSigningChain(SigningCase):
         with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
             handle.write(pdf)
             handle.flush()
-            return subprocess.run(["pdftotext", handle.name, "-"], capture_output=True,
-                                  check=True).stdout.decode()
+            return subprocess.run(["pdftotext", handle.name, "-"], capture_output=True, check=True).stdout.decode()
 
     def test_xmlsec1_verifies_every_core_signature(self):
         xml, _pdf = self.files(self.sign_all())
@@ -59,8 +57,9 @@ class TestSigningChain(SigningCase):
             doc = write_file(tmp, "doc.xml", xml)
             root = write_file(tmp, "root.pem", self.pki.root_pem + self.pki.intermediate_pem)
             for signature_id in ids:
-                returncode, out = xmlsec1_verify(doc, signature_id, root,
-                                                 at=datetime.datetime.now(datetime.timezone.utc))
+                returncode, out = xmlsec1_verify(
+                    doc, signature_id, root, at=datetime.datetime.now(datetime.timezone.utc)
+                )
                 self.assertEqual(returncode, 0, (signature_id, out[-800:]))
 
     def test_a_later_tier_cannot_sign_first(self):
@@ -115,11 +114,18 @@ class TestSigningChain(SigningCase):
         with self.assertRaises(UserError):
             signature.sudo().unlink()
         with self.assertRaises(UserError):
-            self.env["hocba.signature"].sudo().create({
-                "version_id": signature.version_id.id, "tier": "principal",
-                "wrapper_id": "sig-principal", "signer_user_id": self.principal.id,
-                "signer_name": "x", "certificate_id": self.certs["principal"].id,
-                "signed_at": "2036-05-01 00:00:00", "content": "<x/>"})
+            self.env["hocba.signature"].sudo().create(
+                {
+                    "version_id": signature.version_id.id,
+                    "tier": "principal",
+                    "wrapper_id": "sig-principal",
+                    "signer_user_id": self.principal.id,
+                    "signer_name": "x",
+                    "certificate_id": self.certs["principal"].id,
+                    "signed_at": "2036-05-01 00:00:00",
+                    "content": "<x/>",
+                }
+            )
         with self.assertRaises(UserError):
             signature.version_id.sudo().write({"number": 7})
 
@@ -138,8 +144,11 @@ class TestSigningChain(SigningCase):
         self.assertIn("operated by", self.certs["seal"]._hocba_refusal(self.principal, "seal"))
         # expired
         past = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
-        expired = self.pki.issue_signer(pf.Person("x", "Lê Thị Hoa", "CCCD:031190000001"),
-                                        not_before=past, not_after=past + datetime.timedelta(days=30))
+        expired = self.pki.issue_signer(
+            pf.Person("x", "Lê Thị Hoa", "CCCD:031190000001"),
+            not_before=past,
+            not_after=past + datetime.timedelta(days=30),
+        )
         self.certs["subj"].sudo().active = False
         cert = self.make_certificate("x", self.subj, issued=expired)
         with self.assertRaises(UserError) as caught:
@@ -162,7 +171,8 @@ class TestSigningChain(SigningCase):
         self.sign(self.subj)
         # break one subject of the homeroom teacher on purpose: its sheet back to draft
         maths = self.transcript_a.subject_result_ids.filtered(
-            lambda r: r.subject_id.code == "TOAN" and r.period == "end_year")
+            lambda r: r.subject_id.code == "TOAN" and r.period == "end_year"
+        )
         maths.sheet_id.sudo().state = "draft"
         result = self.sign(self.home)
         self.assertTrue(result["failed"])
@@ -185,8 +195,7 @@ class TestSigningChain(SigningCase):
             self.result_english_a.sudo().comment = "Sửa"
         with self.assertRaises(AccessError):
             self.transcript_a.with_user(self.subj).action_request_correction("Sai nhận xét")
-        self.transcript_a.with_user(self.home).action_request_correction(
-            "Nhận xét môn Tiếng Anh bị nhầm.")
+        self.transcript_a.with_user(self.home).action_request_correction("Nhận xét môn Tiếng Anh bị nhầm.")
         self.assertEqual(self.transcript_a.correction_state, "requested")
         self.assertIn(self.principal, self.transcript_a.activity_ids.user_id)
         with self.assertRaises(AccessError):
@@ -226,11 +235,10 @@ class TestSigningChain(SigningCase):
         reports = {r.wrapper_id: r for r in xades_verify.verify(tampered, self.roots())}
         broken = {key for key, report in reports.items() if not report.intact}
         first_subject = xml_profile.parse(xml)["subjects"][0]["code"]
-        self.assertEqual(broken, {"sig-subject-%s" % first_subject, "sig-homeroom",
-                                  "sig-principal", "sig-seal"})
+        self.assertEqual(broken, {"sig-subject-%s" % first_subject, "sig-homeroom", "sig-principal", "sig-seal"})
         # one byte of the PDF's signed range
         index = pdf.index(b"/Type /Page") + 2
-        changed = pdf[:index] + bytes([pdf[index] ^ 1]) + pdf[index + 1:]
+        changed = pdf[:index] + bytes([pdf[index] ^ 1]) + pdf[index + 1 :]
         self.assertFalse(pades_verify.verify(changed, self.roots())["verdict"])
 
     def test_store_key_refuses_bad_input(self):
@@ -265,12 +273,19 @@ class TestSigningChain(SigningCase):
         # and the database refuses a second valid signature for the same place
         signature = self.transcript_a.signature_ids
         with self.assertRaises(Exception), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-            self.env["hocba.signature"].sudo().with_context(hocba_signing_service=True).create({
-                "version_id": signature.version_id.id, "tier": signature.tier,
-                "subject_id": signature.subject_id.id, "wrapper_id": signature.wrapper_id,
-                "signer_user_id": self.subj.id, "signer_name": "x",
-                "certificate_id": signature.certificate_id.id, "signed_at": signature.signed_at,
-                "content": signature.content})
+            self.env["hocba.signature"].sudo().with_context(hocba_signing_service=True).create(
+                {
+                    "version_id": signature.version_id.id,
+                    "tier": signature.tier,
+                    "subject_id": signature.subject_id.id,
+                    "wrapper_id": signature.wrapper_id,
+                    "signer_user_id": self.subj.id,
+                    "signer_name": "x",
+                    "certificate_id": signature.certificate_id.id,
+                    "signed_at": signature.signed_at,
+                    "content": signature.content,
+                }
+            )
 
     def test_verification_wizard(self):
         version = self.sign_all()
@@ -295,8 +310,7 @@ class TestSigningChain(SigningCase):
         activity_type = self.env.ref("hocba_digital.mail_activity_type_hocba_sign")
 
         def waiting():
-            return self.class_a.activity_ids.filtered(
-                lambda a: a.activity_type_id == activity_type).user_id
+            return self.class_a.activity_ids.filtered(lambda a: a.activity_type_id == activity_type).user_id
 
         # the sheets were submitted: both teachers of 3A are asked to sign
         self.assertEqual(waiting(), self.subj | self.home)

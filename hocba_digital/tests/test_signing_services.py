@@ -53,8 +53,9 @@ class TestSigningWithServices(SigningCase):
         self.assertEqual(out.count("Signature Validation: Signature is Valid."), 3, out)
         self.assertEqual(out.count("Certificate Validation: Certificate is Trusted."), 3, out)
 
-    @mute_logger("odoo.addons.hocba_digital.models.hocba_signing_service",
-                 "odoo.addons.hocba_digital.models.hocba_certificate")
+    @mute_logger(
+        "odoo.addons.hocba_digital.models.hocba_signing_service", "odoo.addons.hocba_digital.models.hocba_certificate"
+    )
     def test_revoked_certificate_is_refused(self):
         self.sandbox.revoke(self.pki.people["subj"])
         with self.assertRaises(UserError) as caught:
@@ -62,8 +63,9 @@ class TestSigningWithServices(SigningCase):
         self.assertIn("revoked", str(caught.exception))
         self.assertFalse(self.transcript_a.version_ids)
 
-    @mute_logger("odoo.addons.hocba_digital.models.hocba_signing_service",
-                 "odoo.addons.hocba_digital.models.hocba_certificate")
+    @mute_logger(
+        "odoo.addons.hocba_digital.models.hocba_signing_service", "odoo.addons.hocba_digital.models.hocba_certificate"
+    )
     def test_unreachable_revocation_service(self):
         self.sandbox.faults.set("error_500", "crl")
         with self.assertRaises(UserError) as caught:
@@ -80,9 +82,13 @@ class TestSigningWithServices(SigningCase):
         self.sandbox.faults.set("error_500", "crl")
         with self.assertRaises(UserError) as caught:
             certificate._hocba_check_revocation()
-        self.assertEqual(str(caught.exception), (
-            "The revocation status of %s cannot be checked: its certificate authority answered with "
-            "an error. Try again later or ask the IT officer." % certificate.name))
+        self.assertEqual(
+            str(caught.exception),
+            (
+                "The revocation status of %s cannot be checked: its certificate authority answered with "
+                "an error. Try again later or ask the IT officer." % certificate.name
+            ),
+        )
         self.company.sudo().hocba_revocation_check = "soft"
         certificate._hocba_check_revocation()
         self.company.sudo().hocba_revocation_check = "off"
@@ -102,5 +108,4 @@ class TestSigningWithServices(SigningCase):
         self.pki.crl_der = self.pki.make_crl(this_update=past - datetime.timedelta(days=7), next_update=past)
         with self.assertRaises(UserError) as caught:
             self.certs["home"]._hocba_check_revocation()
-        self.assertIn("the revocation list of its certificate authority is out of date",
-                      str(caught.exception))
+        self.assertIn("the revocation list of its certificate authority is out of date", str(caught.exception))

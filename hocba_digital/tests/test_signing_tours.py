@@ -23,6 +23,5 @@ class TestSigningTours(HttpCase, SigningCase):
         self.assertTrue(all(r.ok for r in xades_verify.verify(xml, self.roots())))
         self.assertTrue(pades_verify.verify(pdf, self.roots())["verdict"])
         # the PIN went through the RPC only: no record anywhere holds it
-        self.env.cr.execute("SELECT count(*) FROM ir_attachment WHERE index_content LIKE %s",
-                            ["%468213%"])
+        self.env.cr.execute("SELECT count(*) FROM ir_attachment WHERE index_content LIKE %s", ["%468213%"])
         self.assertEqual(self.env.cr.fetchone()[0], 0)

@@ -1,4 +1,5 @@
 """The printed transcript (QWeb PDF rendered from the XML's data), checked with poppler."""
+
 import base64
 import copy
 import datetime
@@ -35,40 +36,51 @@ def _ds_signature(common_name):
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=30))
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
     der = base64.b64encode(cert.public_bytes(serialization.Encoding.DER))
-    return (b'<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="xades-toan">'
-            b'<ds:SignedInfo><ds:CanonicalizationMethod '
-            b'Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod '
-            b'Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"/>'
-            b'<ds:Reference URI="#subject-TOAN"><ds:DigestMethod '
-            b'Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>'
-            b'<ds:DigestValue>AAAA</ds:DigestValue></ds:Reference></ds:SignedInfo>'
-            b'<ds:SignatureValue>AAAA</ds:SignatureValue><ds:KeyInfo><ds:X509Data>'
-            b'<ds:X509Certificate>' + der + b'</ds:X509Certificate></ds:X509Data>'
-            b'</ds:KeyInfo></ds:Signature>')
+    return (
+        b'<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="xades-toan">'
+        b"<ds:SignedInfo><ds:CanonicalizationMethod "
+        b'Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod '
+        b'Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"/>'
+        b'<ds:Reference URI="#subject-TOAN"><ds:DigestMethod '
+        b'Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>'
+        b"<ds:DigestValue>AAAA</ds:DigestValue></ds:Reference></ds:SignedInfo>"
+        b"<ds:SignatureValue>AAAA</ds:SignatureValue><ds:KeyInfo><ds:X509Data>"
+        b"<ds:X509Certificate>" + der + b"</ds:X509Certificate></ds:X509Data>"
+        b"</ds:KeyInfo></ds:Signature>"
+    )
 
 
 def sample_document(full_name=PUPIL, **extra):
     """A grade-4 transcript as the report gets it: parsed back from its XML."""
     data = grade4_transcript()
     data["pupil"]["full_name"] = full_name
-    data["signatures"] = [{"id": "sig-toan", "tier": "subject_teacher", "subject": "TOAN",
-                           "content": _ds_signature("Phạm Văn Toàn")}]
+    data["signatures"] = [
+        {"id": "sig-toan", "tier": "subject_teacher", "subject": "TOAN", "content": _ds_signature("Phạm Văn Toàn")}
+    ]
     xml = xp.build(data)
     doc = xp.parse(xml)
-    doc.update({
-        "signature_blocks": {
-            "homeroom_teacher": {"name": "Trần Thị Lan", "time": "2026-05-31T08:05:00+07:00"},
-            "principal": {"name": "Lê Văn Hiệu", "time": datetime.datetime(2026, 6, 2, 9, 30)},
-            "seal": {"name": "Trường Tiểu học Nguyễn Bỉnh Khiêm"},
-        },
-        "subject_signers": {"TV": "Đỗ Thị Ngọc Hà"},
-        "verify_url": VERIFY_URL,
-    })
+    doc.update(
+        {
+            "signature_blocks": {
+                "homeroom_teacher": {"name": "Trần Thị Lan", "time": "2026-05-31T08:05:00+07:00"},
+                "principal": {"name": "Lê Văn Hiệu", "time": datetime.datetime(2026, 6, 2, 9, 30)},
+                "seal": {"name": "Trường Tiểu học Nguyễn Bỉnh Khiêm"},
+            },
+            "subject_signers": {"TV": "Đỗ Thị Ngọc Hà"},
+            "verify_url": VERIFY_URL,
+        }
+    )
     doc.update(extra)
     return doc
 
@@ -101,9 +113,11 @@ class TestTranscriptDocument(HttpCase):
         return type(self)._sample_pdf
 
     def _render(self, documents):
-        pdf, kind = self.env["ir.actions.report"].with_context(
-            force_report_rendering=True)._render_qweb_pdf(
-            REPORT, res_ids=[], data={"documents": documents})
+        pdf, kind = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf(REPORT, res_ids=[], data={"documents": documents})
+        )
         self.assertEqual(kind, "pdf")
         return pdf
 
@@ -113,8 +127,7 @@ class TestTranscriptDocument(HttpCase):
         path = os.path.join(self.tmp, "doc.pdf")
         with open(path, "wb") as handle:
             handle.write(pdf)
-        return subprocess.run([tool, *args, path, *output], check=True,
-                              capture_output=True).stdout.decode("utf-8")
+        return subprocess.run([tool, *args, path, *output], check=True, capture_output=True).stdout.decode("utf-8")
 
     def _text(self, pdf, *args):
         return self._poppler("pdftotext", pdf, *args, output=("-",))
@@ -129,16 +142,35 @@ class TestTranscriptDocument(HttpCase):
         self.assertGreater(len(self.pdf), 5000)
         text = _nfc(self._text(self.pdf))
         data = grade4_transcript()
-        for words in (PUPIL, "2025-2026", "Trường Tiểu học Nguyễn Bỉnh Khiêm", "HỌC BẠ",
-                      "079316001234", "Nữ", "02/03/2016", "Việt Nam", "Nguyễn Văn Đức",
-                      "1. Các môn học và hoạt động giáo dục", "2. Những phẩm chất chủ yếu",
-                      "3. Những năng lực cốt lõi", "4. Đánh giá kết quả giáo dục",
-                      "5. Khen thưởng", "Hoàn thành chương trình lớp 4",
-                      "Hoàn thành tốt (HTT)", "Tiêu biểu môn Toán", "Giải quyết vấn đề và sáng tạo",
-                      "Em học tốt, tích cực phát biểu.", "GIÁO VIÊN CHỦ NHIỆM", "HIỆU TRƯỞNG",
-                      "Trần Thị Lan", "Ngày ký: 31/05/2026 08:05", "Lê Văn Hiệu",
-                      "Ngày ký: 02/06/2026 09:30", "Phiên bản: 2",
-                      data["header"]["document_id"]):
+        for words in (
+            PUPIL,
+            "2025-2026",
+            "Trường Tiểu học Nguyễn Bỉnh Khiêm",
+            "HỌC BẠ",
+            "079316001234",
+            "Nữ",
+            "02/03/2016",
+            "Việt Nam",
+            "Nguyễn Văn Đức",
+            "1. Các môn học và hoạt động giáo dục",
+            "2. Những phẩm chất chủ yếu",
+            "3. Những năng lực cốt lõi",
+            "4. Đánh giá kết quả giáo dục",
+            "5. Khen thưởng",
+            "Hoàn thành chương trình lớp 4",
+            "Hoàn thành tốt (HTT)",
+            "Tiêu biểu môn Toán",
+            "Giải quyết vấn đề và sáng tạo",
+            "Em học tốt, tích cực phát biểu.",
+            "GIÁO VIÊN CHỦ NHIỆM",
+            "HIỆU TRƯỞNG",
+            "Trần Thị Lan",
+            "Ngày ký: 31/05/2026 08:05",
+            "Lê Văn Hiệu",
+            "Ngày ký: 02/06/2026 09:30",
+            "Phiên bản: 2",
+            data["header"]["document_id"],
+        ):
             self.assertIn(words, text)
         for subject in data["subjects"]:
             self.assertIn(subject["name"], text)
@@ -151,10 +183,9 @@ class TestTranscriptDocument(HttpCase):
     def test_qr_code_of_the_verify_link(self):
         text = _nfc(self._text(self.pdf))
         self.assertIn(VERIFY_URL, text)
-        images = [line.split() for line in self._poppler("pdfimages", self.pdf, "-list")
-                  .splitlines()[2:]]
+        images = [line.split() for line in self._poppler("pdfimages", self.pdf, "-list").splitlines()[2:]]
         self.assertEqual(len(images), 1, images)
-        self.assertEqual(int(images[0][0]), self._pages(self.pdf))    # on the last page
+        self.assertEqual(int(images[0][0]), self._pages(self.pdf))  # on the last page
         png = qr_png(VERIFY_URL)
         self.assertTrue(png.startswith(b"\x89PNG"))
         # no QR decoder here: compare the printed modules with the encoder's
@@ -165,8 +196,10 @@ class TestTranscriptDocument(HttpCase):
         image = Image.open(os.path.join(self.tmp, "img-000.png")).convert("L")
         matrix = qr_code(VERIFY_URL).get_matrix()
         cell = image.size[0] / len(matrix)
-        printed = [[image.getpixel((int((col + .5) * cell), int((row + .5) * cell))) < 128
-                    for col in range(len(matrix))] for row in range(len(matrix))]
+        printed = [
+            [image.getpixel((int((col + 0.5) * cell), int((row + 0.5) * cell))) < 128 for col in range(len(matrix))]
+            for row in range(len(matrix))
+        ]
         self.assertEqual(printed, matrix)
         decoder = shutil.which("zbarimg")
         if decoder:
@@ -195,14 +228,13 @@ class TestTranscriptDocument(HttpCase):
     def test_signature_boxes_are_empty(self):
         long_doc = sample_document()
         long_doc["result"]["comment"] = "Em chăm ngoan, lễ phép, tích cực. " * 30
-        long_doc["rewards"] = [{"kind": "other", "text": "Giải thưởng số %d cấp trường" % n}
-                               for n in range(25)]
+        long_doc["rewards"] = [{"kind": "other", "text": "Giải thưởng số %d cấp trường" % n} for n in range(25)]
         self.assertFalse(transcript_layout.render_options(long_doc)["results_on_last_page"])
         self.assertTrue(transcript_layout.render_options(sample_document())["results_on_last_page"])
         for pdf in (self.pdf, self._render([long_doc])):
             bbox = self._text(pdf, "-bbox")
             self.assertEqual(text_in_boxes(bbox), [])
-            self.assertIn(">XÁC</word>", bbox.rsplit("<page", 1)[1])     # "Xác nhận" is last
+            self.assertIn(">XÁC</word>", bbox.rsplit("<page", 1)[1])  # "Xác nhận" is last
 
     def test_results_fit_above_the_signatures(self):
         """At the most sections 4-6 may hold on the last page, they end above "Xác nhận"."""
@@ -211,17 +243,18 @@ class TestTranscriptDocument(HttpCase):
         rewards = []
         while True:
             rewards.append({"kind": "other", "text": "Giải thưởng cấp trường số %d" % len(rewards)})
-            if not transcript_layout.render_options(dict(doc, rewards=rewards))[
-                    "results_on_last_page"]:
+            if not transcript_layout.render_options(dict(doc, rewards=rewards))["results_on_last_page"]:
                 break
         doc["rewards"] = rewards[:-1]
         bbox = self._text(self._render([doc]), "-bbox")
-        words = re.findall(r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" '
-                           r'yMax="([\d.]+)">([^<]*)</word>', bbox.rsplit("<page", 1)[1])
+        words = re.findall(
+            r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" '
+            r'yMax="([\d.]+)">([^<]*)</word>',
+            bbox.rsplit("<page", 1)[1],
+        )
         confirm = [word[2] for word in words].index("XÁC")
         self.assertIn("Khen", [word[2] for word in words[:confirm]])
-        self.assertLess(max(float(word[1]) for word in words[:confirm]),
-                        float(words[confirm][0]))
+        self.assertLess(max(float(word[1]) for word in words[:confirm]), float(words[confirm][0]))
 
     def test_signature_fields_match_the_boxes(self):
         """The template's corner markers fall on the corners of SIGNATURE_FIELDS,
@@ -230,22 +263,38 @@ class TestTranscriptDocument(HttpCase):
         model = self.env["report.hocba_digital.report_transcript_document"]
         if hasattr(model, "_hocba_pdf"):
             renderers.append(model._hocba_pdf)
-        cases = [(render, doc) for render in renderers for doc in (
-            sample_document(show_field_markers=True),
-            sample_document(show_field_markers=True, rewards=[
-                {"kind": "other", "text": "Giải thưởng %d" % n} for n in range(40)]))]
+        cases = [
+            (render, doc)
+            for render in renderers
+            for doc in (
+                sample_document(show_field_markers=True),
+                sample_document(
+                    show_field_markers=True,
+                    rewards=[{"kind": "other", "text": "Giải thưởng %d" % n} for n in range(40)],
+                ),
+            )
+        ]
         for render, doc in cases:
             bbox = self._text(render([doc]), "-bbox")
             last = bbox.rsplit("<page", 1)[1]
             height = float(re.search(r'height="([\d.]+)"', last).group(1))
-            words = {m.group(5): tuple(float(m.group(i)) for i in range(1, 5))
-                     for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" '
-                                          r'xMax="([\d.]+)" yMax="([\d.]+)">(\w+)</word>', last)}
+            words = {
+                m.group(5): tuple(float(m.group(i)) for i in range(1, 5))
+                for m in re.finditer(
+                    r'<word xMin="([\d.]+)" yMin="([\d.]+)" '
+                    r'xMax="([\d.]+)" yMax="([\d.]+)">(\w+)</word>',
+                    last,
+                )
+            }
             for index, field in enumerate(transcript_layout.SIGNATURE_FIELDS):
                 x1, y1, x2, y2 = field["box"]
                 top_left, bottom_right = words["TL%d" % index], words["BR%d" % index]
-                for measured, expected in ((top_left[0], x1), (height - top_left[1], y2),
-                                           (bottom_right[2], x2), (height - bottom_right[3], y1)):
+                for measured, expected in (
+                    (top_left[0], x1),
+                    (height - top_left[1], y2),
+                    (bottom_right[2], x2),
+                    (height - bottom_right[3], y1),
+                ):
                     self.assertAlmostEqual(measured, expected, delta=2.5, msg=field["name"])
 
     def test_pades_prepare_accepts_the_pdf(self):
@@ -255,8 +304,9 @@ class TestTranscriptDocument(HttpCase):
         from pyhanko.sign import fields as hk_fields
 
         xml = b'<?xml version="1.0" encoding="UTF-8"?>\n<HocBa/>\n'
-        prepared = pades.prepare(self.pdf, transcript_layout.SIGNATURE_FIELDS,
-                                 attachments=[{"name": "hocba.xml", "data": xml}])
+        prepared = pades.prepare(
+            self.pdf, transcript_layout.SIGNATURE_FIELDS, attachments=[{"name": "hocba.xml", "data": xml}]
+        )
         reader = PdfFileReader(BytesIO(prepared), strict=False)
         found = {name: field for name, _value, field in hk_fields.enumerate_sig_fields(reader)}
         self.assertEqual(set(found), {f["name"] for f in transcript_layout.SIGNATURE_FIELDS})
@@ -272,8 +322,7 @@ class TestTranscriptDocument(HttpCase):
     def test_wording_of_results(self):
         doc = copy.deepcopy(sample_document())
         doc["header"]["grade"] = 5
-        doc["result"] = {"computed": "CHT", "override": None, "override_reason": None,
-                         "final": "CHT", "comment": None}
+        doc["result"] = {"computed": "CHT", "override": None, "override_reason": None, "final": "CHT", "comment": None}
         doc["completion"] = {"grade": False, "primary": False}
         doc["promotion"] = {"decision": "repeat", "note": "Rèn luyện trong hè chưa đạt"}
         view = transcript_layout.prepare(doc)
@@ -285,8 +334,8 @@ class TestTranscriptDocument(HttpCase):
         doc["rewards"] = [{"kind": "excellent", "text": None}]
         view = transcript_layout.prepare(doc)
         self.assertEqual(view["result_text"], "Hoàn thành xuất sắc")
-        self.assertEqual(view["completion"], ["Hoàn thành chương trình lớp 5.",
-                                              "Hoàn thành chương trình tiểu học."])
+        self.assertEqual(view["completion"], ["Hoàn thành chương trình lớp 5.", "Hoàn thành chương trình tiểu học."])
         self.assertEqual(view["rewards"], ["Học sinh Xuất sắc"])
-        self.assertEqual([b["name"] for b in view["blocks"]],
-                         ["Trần Thị Lan", "Lê Văn Hiệu", "Trường Tiểu học Nguyễn Bỉnh Khiêm"])
+        self.assertEqual(
+            [b["name"] for b in view["blocks"]], ["Trần Thị Lan", "Lê Văn Hiệu", "Trường Tiểu học Nguyễn Bỉnh Khiêm"]
+        )

@@ -53,41 +53,70 @@ class TestIssueAndTransfer(HttpCase, SigningCase):
         cls.mother = env["res.partner"].create({"name": "Trần Thị Lan"})
         cls.other_pki = pf.build_pki([], prefix="OTHER", base_url="http://127.0.0.1:9")
         # the receiving school trusts its own CA and the sender's
-        cls.school_b = env["res.company"].create({"name": "Trường Tiểu học Bình Minh",
-                                                  "hocba_school_code": "B-01"})
-        cls.school_b.sudo().write({
-            "hocba_trusted_roots_pem": (cls.other_pki.root_pem + cls.pki.root_pem).decode(),
-            "hocba_revocation_check": "off"})
-        in_b = {"company_id": cls.school_b.id, "company_ids": [(6, 0, cls.school_b.ids)],
-                "lang": "en_US"}
-        cls.clerk_b = new_test_user(env, login="t_clerk_b", name="Clerk B", groups=(
-            "base.group_user,hocba_digital.group_hocba_clerk"), **in_b)
-        cls.home_b = new_test_user(env, login="t_home_b_school", name="Homeroom B", groups=(
-            "base.group_user,hocba_digital.group_hocba_homeroom_teacher"), **in_b)
-        cls.teacher_b = new_test_user(env, login="t_teacher_b", name="Teacher B", groups=(
-            "base.group_user,hocba_digital.group_hocba_homeroom_teacher"), **in_b)
+        cls.school_b = env["res.company"].create({"name": "Trường Tiểu học Bình Minh", "hocba_school_code": "B-01"})
+        cls.school_b.sudo().write(
+            {
+                "hocba_trusted_roots_pem": (cls.other_pki.root_pem + cls.pki.root_pem).decode(),
+                "hocba_revocation_check": "off",
+            }
+        )
+        in_b = {"company_id": cls.school_b.id, "company_ids": [(6, 0, cls.school_b.ids)], "lang": "en_US"}
+        cls.clerk_b = new_test_user(
+            env, login="t_clerk_b", name="Clerk B", groups=("base.group_user,hocba_digital.group_hocba_clerk"), **in_b
+        )
+        cls.home_b = new_test_user(
+            env,
+            login="t_home_b_school",
+            name="Homeroom B",
+            groups=("base.group_user,hocba_digital.group_hocba_homeroom_teacher"),
+            **in_b,
+        )
+        cls.teacher_b = new_test_user(
+            env,
+            login="t_teacher_b",
+            name="Teacher B",
+            groups=("base.group_user,hocba_digital.group_hocba_homeroom_teacher"),
+            **in_b,
+        )
         env_b = env(context=dict(env.context, allowed_company_ids=cls.school_b.ids))
-        year_b = env_b["school.year"].create({
-            "date_start": datetime.date(2036, 9, 5), "term1_end_date": datetime.date(2037, 1, 16),
-            "date_end": datetime.date(2037, 5, 29), "company_id": cls.school_b.id})
-        employee = env_b["hr.employee"].create({"name": "Homeroom B", "user_id": cls.home_b.id,
-                                                "company_id": cls.school_b.id})
-        class_b = env_b["school.class"].create({
-            "grade": "4", "section": "A", "year_id": year_b.id, "company_id": cls.school_b.id,
-            "homeroom_employee_id": employee.id})
+        year_b = env_b["school.year"].create(
+            {
+                "date_start": datetime.date(2036, 9, 5),
+                "term1_end_date": datetime.date(2037, 1, 16),
+                "date_end": datetime.date(2037, 5, 29),
+                "company_id": cls.school_b.id,
+            }
+        )
+        employee = env_b["hr.employee"].create(
+            {"name": "Homeroom B", "user_id": cls.home_b.id, "company_id": cls.school_b.id}
+        )
+        class_b = env_b["school.class"].create(
+            {
+                "grade": "4",
+                "section": "A",
+                "year_id": year_b.id,
+                "company_id": cls.school_b.id,
+                "homeroom_employee_id": employee.id,
+            }
+        )
         # the same child, enrolled at school B (its personal ID is still held by
         # the record at school A: the number is unique in the database)
-        cls.pupil_b = env_b["school.student"].create({
-            "name": cls.student_a.name, "sex": "female", "birth_date": cls.student_a.birth_date,
-            "class_id": class_b.id, "company_id": cls.school_b.id, "status": "transferred_in"})
-        cls.parent_b = new_test_user(env, login="t_parent_b", name="Parent B",
-                                     groups="base.group_portal", **in_b)
+        cls.pupil_b = env_b["school.student"].create(
+            {
+                "name": cls.student_a.name,
+                "sex": "female",
+                "birth_date": cls.student_a.birth_date,
+                "class_id": class_b.id,
+                "company_id": cls.school_b.id,
+                "status": "transferred_in",
+            }
+        )
+        cls.parent_b = new_test_user(env, login="t_parent_b", name="Parent B", groups="base.group_portal", **in_b)
         cls.pupil_b.guardian_ids = [(4, cls.parent_b.partner_id.id)]
 
     @classmethod
     def _sign_chain(cls, approve=False, until_seal=False, only_seal=False):
-        steps = [(cls.subj, "personal"), (cls.home, "personal"), (cls.principal, "personal"),
-                 (cls.clerk, "seal")]
+        steps = [(cls.subj, "personal"), (cls.home, "personal"), (cls.principal, "personal"), (cls.clerk, "seal")]
         steps = steps[-1:] if only_seal else steps[:-1] if until_seal else steps
         Service = cls.env["hocba.signing.service"]
         for user, purpose in steps:
@@ -103,43 +132,55 @@ class TestIssueAndTransfer(HttpCase, SigningCase):
         if "requester_partner_id" not in values:
             values.setdefault("requester_name", "Trần Thị Lan")
         values.setdefault("reason", "Hồ sơ xin học bổng")
-        wizard = self.env["hocba.issue.wizard"].with_user(user or self.clerk).create(
-            dict(values, kind=kind))
+        wizard = self.env["hocba.issue.wizard"].with_user(user or self.clerk).create(dict(values, kind=kind))
         wizard.action_issue()
         return wizard, base64.b64decode(wizard.result_file)
 
     def transfer_out(self):
         wizard, data = self.issue(
-            "transfer_out", student_id=self.student_a.id, requester_name="Trường Bình Minh",
-            requester_relation="other_school", reason="Chuyển trường")
+            "transfer_out",
+            student_id=self.student_a.id,
+            requester_name="Trường Bình Minh",
+            requester_relation="other_school",
+            reason="Chuyển trường",
+        )
         return wizard.log_id, data
 
     def import_package(self, data, pupil=None, user=None, company=None):
-        wizard = self.env["hocba.transfer.import.wizard"].with_user(
-            user or self.clerk_b).with_company(company or self.school_b).create({
-                "file": base64.b64encode(data), "filename": "package.zip",
-                "student_id": (pupil or self.pupil_b).id})
+        wizard = (
+            self.env["hocba.transfer.import.wizard"]
+            .with_user(user or self.clerk_b)
+            .with_company(company or self.school_b)
+            .create(
+                {"file": base64.b64encode(data), "filename": "package.zip", "student_id": (pupil or self.pupil_b).id}
+            )
+        )
         wizard.action_check()
         if wizard.state == "ready":
             wizard.action_import()
         return wizard
 
     def counts(self):
-        return (self.env["hocba.transfer.document"].sudo().search_count([]),
-                self.env["hocba.issue.log"].sudo().search_count([("kind", "=", "transfer_in")]))
+        return (
+            self.env["hocba.transfer.document"].sudo().search_count([]),
+            self.env["hocba.issue.log"].sudo().search_count([("kind", "=", "transfer_in")]),
+        )
 
     # ---- copies and extracts ----
 
     def test_copy_is_the_signed_pdf_unchanged_and_registered(self):
-        wizard, data = self.issue("copy", version_id=self.second.id,
-                                  requester_partner_id=self.mother.id,
-                                  requester_relation="parent")
+        wizard, data = self.issue(
+            "copy", version_id=self.second.id, requester_partner_id=self.mother.id, requester_relation="parent"
+        )
         self.assertEqual(data, base64.b64decode(self.second.pdf_file))
         log = wizard.log_id
-        self.assertEqual((log.kind, log.channel, log.student_id, log.version_ids),
-                         ("copy", "back_office", self.student_a, self.second))
-        self.assertEqual((log.requester_name, log.requester_relation, log.issued_by_id),
-                         ("Trần Thị Lan", "parent", self.clerk))
+        self.assertEqual(
+            (log.kind, log.channel, log.student_id, log.version_ids),
+            ("copy", "back_office", self.student_a, self.second),
+        )
+        self.assertEqual(
+            (log.requester_name, log.requester_relation, log.issued_by_id), ("Trần Thị Lan", "parent", self.clerk)
+        )
         self.assertEqual(log.file_sha256, self.second.pdf_sha256)
         self.assertEqual(log.reason, "Hồ sơ xin học bổng")
         self.assertTrue(log.name)
@@ -155,16 +196,14 @@ class TestIssueAndTransfer(HttpCase, SigningCase):
         self.assertEqual(second_log.note, "Superseded version")
 
     def test_extract_has_cover_sheet_and_signed_files(self):
-        wizard, data = self.issue("extract", version_id=self.second.id,
-                                  requester_relation="authority")
+        wizard, data = self.issue("extract", version_id=self.second.id, requester_relation="authority")
         files = unzip(data)
         xml, pdf = self.files(self.second)
         self.assertEqual(files[self.second.xml_filename], xml)
         self.assertEqual(files[self.second.pdf_filename], pdf)
         self.assertTrue(files["0-cover-sheet.pdf"].startswith(b"%PDF-"))
         log = wizard.log_id
-        self.assertEqual((log.kind, log.version_ids, log.document_count),
-                         ("extract", self.second, 3))
+        self.assertEqual((log.kind, log.version_ids, log.document_count), ("extract", self.second, 3))
         self.assertEqual(log.file_sha256, transfer_package.sha256(data))
 
     def test_only_the_clerk_issues(self):
@@ -177,9 +216,13 @@ class TestIssueAndTransfer(HttpCase, SigningCase):
     def test_stored_file_that_changed_is_not_handed_out(self):
         pdf = bytearray(base64.b64decode(self.second.pdf_file))
         pdf[len(pdf) // 2] ^= 0x01
-        attachment = self.env["ir.attachment"].sudo().search([
-            ("res_model", "=", "hocba.version"), ("res_id", "=", self.second.id),
-            ("res_field", "=", "pdf_file")])
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [("res_model", "=", "hocba.version"), ("res_id", "=", self.second.id), ("res_field", "=", "pdf_file")]
+            )
+        )
         attachment.write({"datas": base64.b64encode(bytes(pdf))})
         self.second.invalidate_recordset(["pdf_file"])
         before = self.env["hocba.issue.log"].sudo().search_count([])
@@ -191,8 +234,10 @@ class TestIssueAndTransfer(HttpCase, SigningCase):
 
     def test_transfer_round_trip(self):
         log, data = self.transfer_out()
-        self.assertEqual((log.kind, log.student_id, log.version_ids, log.issued_by_id),
-                         ("transfer_out", self.student_a, self.first | self.second, self.clerk))
+        self.assertEqual(
+            (log.kind, log.student_id, log.version_ids, log.issued_by_id),
+            ("transfer_out", self.student_a, self.first | self.second, self.clerk),
+        )
         self.assertEqual(log.file_sha256, transfer_package.sha256(data))
         self.assertEqual(log.document_count, 4)
         files = unzip(data)
@@ -211,8 +256,7 @@ class TestIssueAndTransfer(HttpCase, SigningCase):
 
         wizard = self.import_package(data)
         self.assertEqual(wizard.state, "done", wizard.summary)
-        documents = self.env["hocba.transfer.document"].search(
-            [("student_id", "=", self.pupil_b.id)])
+        documents = self.env["hocba.transfer.document"].search([("student_id", "=", self.pupil_b.id)])
         self.assertEqual(len(documents), 4)
         self.assertTrue(all(documents.mapped("verified")))
         self.assertEqual(set(documents.mapped("company_id")), {self.school_b})
@@ -220,17 +264,22 @@ class TestIssueAndTransfer(HttpCase, SigningCase):
         self.assertEqual(set(superseded.mapped("document_id")), {self.first.document_id})
         pdf = documents.filtered(lambda d: d.kind == "pdf" and d.version == 2)
         self.assertEqual(base64.b64decode(pdf.file), self.files(self.second)[1])
-        self.assertEqual((pdf.school_name, pdf.school_year, pdf.class_name),
-                         (self.company.name, self.year.name, "3A"))
+        self.assertEqual((pdf.school_name, pdf.school_year, pdf.class_name), (self.company.name, self.year.name, "3A"))
         self.assertIn("Đỗ Thị Hạnh", pdf.report_html)  # the principal's signature
         received = wizard.log_id
-        self.assertEqual((received.kind, received.company_id, received.student_id,
-                          received.file_sha256, received.transfer_document_ids),
-                         ("transfer_in", self.school_b, self.pupil_b, log.file_sha256, documents))
+        self.assertEqual(
+            (
+                received.kind,
+                received.company_id,
+                received.student_id,
+                received.file_sha256,
+                received.transfer_document_ids,
+            ),
+            ("transfer_in", self.school_b, self.pupil_b, log.file_sha256, documents),
+        )
         self.assertIn(self.company.name, received.other_school)
         # read-only for everybody
-        for target, error in ((documents[0].with_user(self.clerk_b), AccessError),
-                              (documents[0].sudo(), UserError)):
+        for target, error in ((documents[0].with_user(self.clerk_b), AccessError), (documents[0].sudo(), UserError)):
             with self.assertRaises(error):
                 target.write({"school_year": "2000-2001"})
             with self.assertRaises(error):
@@ -248,10 +297,14 @@ class TestIssueAndTransfer(HttpCase, SigningCase):
         response = self.url_open("/my/hocba/received/%s" % pdf.id)
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.content, self.files(self.second)[1])
-        taken = self.env["hocba.issue.log"].sudo().search(
-            [("channel", "=", "portal"), ("student_id", "=", self.pupil_b.id)])
-        self.assertEqual((taken.kind, taken.requester_partner_id, taken.file_sha256),
-                         ("copy", self.parent_b.partner_id, pdf.sha256))
+        taken = (
+            self.env["hocba.issue.log"]
+            .sudo()
+            .search([("channel", "=", "portal"), ("student_id", "=", self.pupil_b.id)])
+        )
+        self.assertEqual(
+            (taken.kind, taken.requester_partner_id, taken.file_sha256), ("copy", self.parent_b.partner_id, pdf.sha256)
+        )
         old = superseded.filtered(lambda d: d.kind == "pdf")
         self.assertEqual(self.url_open("/my/hocba/received/%s" % old.id).status_code, 404)
         self.authenticate("t_parent", "t_parent")  # another family
@@ -262,9 +315,19 @@ class TestIssueAndTransfer(HttpCase, SigningCase):
         self.assertEqual(again.state, "refused")
         self.assertIn("imported for", again.report_html)
         # and the new school can pass them on
-        moving_on = self.env["hocba.issue.wizard"].with_user(self.clerk_b).with_company(
-            self.school_b).create({"kind": "transfer_out", "student_id": self.pupil_b.id,
-                                   "requester_name": "Trường C", "reason": "Chuyển trường"})
+        moving_on = (
+            self.env["hocba.issue.wizard"]
+            .with_user(self.clerk_b)
+            .with_company(self.school_b)
+            .create(
+                {
+                    "kind": "transfer_out",
+                    "student_id": self.pupil_b.id,
+                    "requester_name": "Trường C",
+                    "reason": "Chuyển trường",
+                }
+            )
+        )
         moving_on.action_issue()
         manifest = json.loads(unzip(base64.b64decode(moving_on.result_file))["manifest.json"])
         self.assertEqual(len(manifest["documents"]), 4)
@@ -285,8 +348,7 @@ class TestIssueAndTransfer(HttpCase, SigningCase):
         _log, data = self.transfer_out()
         files = unzip(data)
         manifest = json.loads(files["manifest.json"])
-        pdf_entry = next(e for e in manifest["documents"]
-                         if e["kind"] == "pdf" and e["version"] == 2)
+        pdf_entry = next(e for e in manifest["documents"] if e["kind"] == "pdf" and e["version"] == 2)
 
         def tampered_pdf(update_manifest):
             changed = dict(files)
@@ -308,21 +370,24 @@ class TestIssueAndTransfer(HttpCase, SigningCase):
         with self.subTest("a manifest hash changed"):
             copy = json.loads(files["manifest.json"])
             copy["documents"][0]["sha256"] = "0" * 64
-            self.assertRefused(rezip(dict(files, **{"manifest.json": json.dumps(copy).encode()})),
-                               "does not match the manifest")
+            self.assertRefused(
+                rezip(dict(files, **{"manifest.json": json.dumps(copy).encode()})), "does not match the manifest"
+            )
         with self.subTest("a file removed"):
-            self.assertRefused(rezip({k: v for k, v in files.items() if k != pdf_entry["path"]}),
-                               "missing from the package")
+            self.assertRefused(
+                rezip({k: v for k, v in files.items() if k != pdf_entry["path"]}), "missing from the package"
+            )
         with self.subTest("a file added"):
-            self.assertRefused(rezip(dict(files, **{"documents/x/evil.pdf": b"%PDF-1.4"})),
-                               "not in the manifest")
+            self.assertRefused(rezip(dict(files, **{"documents/x/evil.pdf": b"%PDF-1.4"})), "not in the manifest")
         with self.subTest("a superseded version hidden as the current one"):
             copy = json.loads(files["manifest.json"])
             for entry in copy["documents"]:
                 if entry["version"] == 1:
                     entry["state"] = "issued"
-            self.assertRefused(rezip(dict(files, **{"manifest.json": json.dumps(copy).encode()})),
-                               "a newer document in the package replaces it")
+            self.assertRefused(
+                rezip(dict(files, **{"manifest.json": json.dumps(copy).encode()})),
+                "a newer document in the package replaces it",
+            )
         with self.subTest("not a package"):
             self.assertRefused(b"%PDF-1.4 not a zip", "not a ZIP file")
 
@@ -333,22 +398,44 @@ class TestIssueAndTransfer(HttpCase, SigningCase):
         self.assertIn("not trusted", wizard.report_html)
 
     def test_missing_tier_is_refused(self):
-        common = {"document_id": self.second.document_id, "version": 2, "state": "issued",
-                  "school_year": self.year.name, "class_name": "3A", "grade": 3}
+        common = {
+            "document_id": self.second.document_id,
+            "version": 2,
+            "state": "issued",
+            "school_year": self.year.name,
+            "class_name": "3A",
+            "grade": 3,
+        }
         data, _manifest = transfer_package.build(
-            {"name": self.company.name}, {"full_name": self.student_a.name},
-            [dict(common, kind="xml", data=self.unsealed_xml)])
+            {"name": self.company.name},
+            {"full_name": self.student_a.name},
+            [dict(common, kind="xml", data=self.unsealed_xml)],
+        )
         wizard = self.assertRefused(data, "do not verify")
         self.assertIn("missing tier", wizard.report_html)
 
     def test_package_of_another_pupil_is_refused(self):
         _log, data = self.transfer_out()
-        other = self.env["school.student"].with_company(self.school_b).create({
-            "name": "Phạm Gia Bảo", "sex": "male", "birth_date": datetime.date(2017, 5, 5),
-            "company_id": self.school_b.id})
+        other = (
+            self.env["school.student"]
+            .with_company(self.school_b)
+            .create(
+                {
+                    "name": "Phạm Gia Bảo",
+                    "sex": "male",
+                    "birth_date": datetime.date(2017, 5, 5),
+                    "company_id": self.school_b.id,
+                }
+            )
+        )
         self.assertRefused(data, "not Phạm Gia Bảo", pupil=other)
-        other.sudo().write({"name": self.student_a.name, "sex": "female",
-                            "birth_date": self.student_a.birth_date,
-                            "personal_id": pid.make("031", "female", 2017, 1234)})
+        other.sudo().write(
+            {
+                "name": self.student_a.name,
+                "sex": "female",
+                "birth_date": self.student_a.birth_date,
+                "personal_id": pid.make("031", "female", 2017, 1234),
+            }
+        )
         wizard = self.assertRefused(data, "another personal ID", pupil=other)
         self.assertNotIn(other.sudo().personal_id, wizard.report_html)

@@ -9,13 +9,26 @@ from ..lib.documents import transfer_package as tp
 from ..lib.signing import verification
 
 SCHOOL = {"name": "Trường Tiểu học Trần Dương", "code": "31012345", "authority": "Sở GD&ĐT"}
-PUPIL = {"full_name": "Trần Văn An", "birth_date": "2017-12-30", "sex": "male",
-         "personal_id": "031217004521", "moet_code": "3134603469"}
+PUPIL = {
+    "full_name": "Trần Văn An",
+    "birth_date": "2017-12-30",
+    "sex": "male",
+    "personal_id": "031217004521",
+    "moet_code": "3134603469",
+}
 
 
 def document(kind, data, document_id="d-1", version=1, state="issued"):
-    return {"kind": kind, "data": data, "document_id": document_id, "version": version,
-            "state": state, "school_year": "2025-2026", "class_name": "4A", "grade": 4}
+    return {
+        "kind": kind,
+        "data": data,
+        "document_id": document_id,
+        "version": version,
+        "state": state,
+        "school_year": "2025-2026",
+        "class_name": "4A",
+        "grade": 4,
+    }
 
 
 def archive(files):
@@ -33,8 +46,9 @@ class TestTransferPackage(BaseCase):
 
     def setUp(self):
         super().setUp()
-        self.data, self.manifest = tp.build(SCHOOL, PUPIL, [
-            document("xml", b"<HocBa/>"), document("pdf", b"%PDF-1.7 signed\n%%EOF")])
+        self.data, self.manifest = tp.build(
+            SCHOOL, PUPIL, [document("xml", b"<HocBa/>"), document("pdf", b"%PDF-1.7 signed\n%%EOF")]
+        )
 
     def test_build_keeps_bytes_and_hashes_and_no_personal_id(self):
         manifest, files, errors = tp.read(self.data)
@@ -58,12 +72,14 @@ class TestTransferPackage(BaseCase):
             "not valid JSON": archive({"manifest.json": b"{"}),
             "not a transfer package": archive({"manifest.json": b'{"format": "other"}'}),
             "unexpected file in the package: ../../etc/passwd": archive(
-                {"manifest.json": manifest, "../../etc/passwd": b"x"}),
-            "too many files": archive(dict({"manifest.json": manifest},
-                                           **{"documents/x/%d.xml" % i: b""
-                                              for i in range(tp.MAX_FILES + 1)})),
-            "is too large": archive({"manifest.json": manifest,
-                                     "documents/x/big.pdf": b"\0" * (tp.MAX_FILE_BYTES + 1)}),
+                {"manifest.json": manifest, "../../etc/passwd": b"x"}
+            ),
+            "too many files": archive(
+                dict({"manifest.json": manifest}, **{"documents/x/%d.xml" % i: b"" for i in range(tp.MAX_FILES + 1)})
+            ),
+            "is too large": archive(
+                {"manifest.json": manifest, "documents/x/big.pdf": b"\0" * (tp.MAX_FILE_BYTES + 1)}
+            ),
         }
         for expected, data in cases.items():
             with self.subTest(expected):

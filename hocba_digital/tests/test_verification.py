@@ -47,18 +47,33 @@ def sign_xml(pki, tiers=signing_chain.ORDER, when=None, subjects=None):
     if signing_chain.SUBJECT in tiers:
         for code, key in subjects:
             wrapper = signing_chain.wrapper_id(signing_chain.SUBJECT, code)
-            doc = xades.sign_tier(doc, _signer(pki, key), signing_chain.references(signing_chain.SUBJECT, code),
-                                  wrapper_id=wrapper, tier=signing_chain.SUBJECT, **options)
+            doc = xades.sign_tier(
+                doc,
+                _signer(pki, key),
+                signing_chain.references(signing_chain.SUBJECT, code),
+                wrapper_id=wrapper,
+                tier=signing_chain.SUBJECT,
+                **options,
+            )
             root = etree.fromstring(doc)  # the profile names the subject on the wrapper
             root.xpath("//*[@Id=$i]", i=wrapper)[0].set("subject", code)
             doc = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
             wrappers.append(wrapper)
-    for tier, key in [(signing_chain.HOMEROOM, "homeroom"), (signing_chain.PRINCIPAL, "principal"),
-                      (signing_chain.SEAL, "seal")]:
+    for tier, key in [
+        (signing_chain.HOMEROOM, "homeroom"),
+        (signing_chain.PRINCIPAL, "principal"),
+        (signing_chain.SEAL, "seal"),
+    ]:
         if tier in tiers:
             wrapper = signing_chain.wrapper_id(tier)
-            doc = xades.sign_tier(doc, _signer(pki, key), signing_chain.references(tier, None, wrappers),
-                                  wrapper_id=wrapper, tier=tier, **options)
+            doc = xades.sign_tier(
+                doc,
+                _signer(pki, key),
+                signing_chain.references(tier, None, wrappers),
+                wrapper_id=wrapper,
+                tier=tier,
+                **options,
+            )
             wrappers.append(wrapper)
     return doc
 
@@ -68,8 +83,14 @@ def sign_pdf(pki, xml=None, tiers=(signing_chain.HOMEROOM, signing_chain.PRINCIP
     pdf = pades.prepare(make_pdf(), transcript_layout.SIGNATURE_FIELDS, attachments)
     keys = {signing_chain.HOMEROOM: "homeroom", signing_chain.PRINCIPAL: "principal", signing_chain.SEAL: "seal"}
     for tier in tiers:
-        pdf = pades.sign(pdf, signing_chain.PDF_FIELDS[tier], _signer(pki, keys[tier]), reason="Ký học bạ số",
-                         location="Hà Nội", lock=tier == signing_chain.SEAL)
+        pdf = pades.sign(
+            pdf,
+            signing_chain.PDF_FIELDS[tier],
+            _signer(pki, keys[tier]),
+            reason="Ký học bạ số",
+            location="Hà Nội",
+            lock=tier == signing_chain.SEAL,
+        )
     return pdf
 
 
@@ -106,19 +127,27 @@ class TestVerification(BaseCase):
         self.assertTrue(report["verdict"], report)
         self.assertEqual(report["kind"], "xml")
         self.assertTrue(report["verdict_text"].startswith("Valid"), report["verdict_text"])
-        self.assertEqual([s["id"] for s in report["signatures"]],
-                         ["sig-subject-TOAN", "sig-subject-TV", "sig-homeroom", "sig-principal", "sig-seal"])
-        self.assertEqual([s["tier"] for s in report["signatures"]],
-                         ["subject_teacher"] * 2 + ["homeroom_teacher", "principal", "seal"])
+        self.assertEqual(
+            [s["id"] for s in report["signatures"]],
+            ["sig-subject-TOAN", "sig-subject-TV", "sig-homeroom", "sig-principal", "sig-seal"],
+        )
+        self.assertEqual(
+            [s["tier"] for s in report["signatures"]],
+            ["subject_teacher"] * 2 + ["homeroom_teacher", "principal", "seal"],
+        )
         for sig in report["signatures"]:
             self.assertTrue(sig["intact"] and sig["chain_ok"] and sig["ok"], sig)
             self.assertEqual((sig["revocation"], sig["timestamp"], sig["errors"]), ("unknown", False, []))
             self.assertEqual(sig["time"], self.signed_at.isoformat())
         self.assertEqual(self.by_id(report)["sig-homeroom"]["signer"], "Trần Thị Lan")
-        self.assertEqual(self.by_id(report)["sig-principal"]["covers"],
-                         ["data", "sig-subject-TOAN", "sig-subject-TV", "sig-homeroom"])
-        self.assertEqual((report["pupil_name"], report["school_year"], report["document_id"], report["version"]),
-                         ("Nguyễn Thị Ánh Dương", "2025-2026", "3b1f8a52-7c1e-4d2a-9a57-0c6f1e2d4b11", 2))
+        self.assertEqual(
+            self.by_id(report)["sig-principal"]["covers"],
+            ["data", "sig-subject-TOAN", "sig-subject-TV", "sig-homeroom"],
+        )
+        self.assertEqual(
+            (report["pupil_name"], report["school_year"], report["document_id"], report["version"]),
+            ("Nguyễn Thị Ánh Dương", "2025-2026", "3b1f8a52-7c1e-4d2a-9a57-0c6f1e2d4b11", 2),
+        )
         self.assertEqual((report["missing_tiers"], report["errors"]), ([], []))
         # detected by content: a byte-order mark and blank lines change nothing
         self.assertTrue(self.verify(b"\xef\xbb\xbf\n  " + self.xml.split(b"?>", 1)[1].lstrip())["verdict"])
@@ -167,10 +196,12 @@ class TestVerification(BaseCase):
     def test_later_tier_must_cover_data_and_earlier_wrappers(self):
         doc = xml_profile.build(xml_tests.grade4_transcript())
         options = {"parent": NS + "Signatures", "wrapper_tag": NS + "Signature"}
-        doc = xades.sign_tier(doc, _signer(self.pki, "toan"), ["subject-TOAN"], wrapper_id="s1",
-                              tier="subject_teacher", **options)
-        doc = xades.sign_tier(doc, _signer(self.pki, "homeroom"), ["subject-TV"], wrapper_id="s2",
-                              tier="homeroom_teacher", **options)
+        doc = xades.sign_tier(
+            doc, _signer(self.pki, "toan"), ["subject-TOAN"], wrapper_id="s1", tier="subject_teacher", **options
+        )
+        doc = xades.sign_tier(
+            doc, _signer(self.pki, "homeroom"), ["subject-TV"], wrapper_id="s2", tier="homeroom_teacher", **options
+        )
         errors = self.by_id(self.verify(doc, required_tiers=("homeroom_teacher",)))["s2"]["errors"]
         self.assertIn("does not cover the transcript data (#data)", errors)
         self.assertIn("does not cover the earlier signature(s) s1", errors)
@@ -187,17 +218,31 @@ class TestVerification(BaseCase):
         # the signing service's Vietnamese role names and "tier:detail" are accepted
         doc = xml_profile.build(xml_tests.grade4_transcript())
         options = {"parent": NS + "Signatures", "wrapper_tag": NS + "Signature"}
-        doc = xades.sign_tier(doc, _signer(self.pki, "toan"), ["subject-TOAN"], wrapper_id="s1",
-                              tier="subject_teacher", claimed_role="subject_teacher:TOAN", **options)
-        doc = xades.sign_tier(doc, _signer(self.pki, "homeroom"), ["data", "s1"], wrapper_id="s2",
-                              tier="homeroom_teacher", claimed_role=signing_chain.CLAIMED_ROLES["homeroom_teacher"],
-                              **options)
+        doc = xades.sign_tier(
+            doc,
+            _signer(self.pki, "toan"),
+            ["subject-TOAN"],
+            wrapper_id="s1",
+            tier="subject_teacher",
+            claimed_role="subject_teacher:TOAN",
+            **options,
+        )
+        doc = xades.sign_tier(
+            doc,
+            _signer(self.pki, "homeroom"),
+            ["data", "s1"],
+            wrapper_id="s2",
+            tier="homeroom_teacher",
+            claimed_role=signing_chain.CLAIMED_ROLES["homeroom_teacher"],
+            **options,
+        )
         self.assertTrue(self.verify(doc, required_tiers=("homeroom_teacher",))["verdict"])
 
     def test_revocation_at_signing_time(self):
         principal = self.pki.person("principal")
-        crl = self.pki.make_crl([(principal, self.signed_at - datetime.timedelta(days=1),
-                                  x509.ReasonFlags.key_compromise)])
+        crl = self.pki.make_crl(
+            [(principal, self.signed_at - datetime.timedelta(days=1), x509.ReasonFlags.key_compromise)]
+        )
         report = self.verify(self.xml, revocation=verification.crl_revocation(crl))
         self.assertFalse(report["verdict"])
         sigs = self.by_id(report)
@@ -218,6 +263,7 @@ class TestVerification(BaseCase):
 
         def broken(cert, issuer, when):
             raise OSError("responder down")
+
         report = self.verify(self.xml, revocation=broken)
         self.assertTrue(report["verdict"], report)
         self.assertIn("revocation check failed: responder down", report["signatures"][0]["warnings"])
@@ -230,13 +276,16 @@ class TestVerification(BaseCase):
             report = self.verify(xml, roots, revocation=check)
             self.assertTrue(report["verdict"], report)
             self.assertEqual({s["revocation"] for s in report["signatures"]}, {"good"})
-            box.revoke((box.pki.person("principal"), self.signed_at - datetime.timedelta(hours=1)),
-                       (box.pki.person("homeroom"), self.signed_at + datetime.timedelta(hours=1)))
+            box.revoke(
+                (box.pki.person("principal"), self.signed_at - datetime.timedelta(hours=1)),
+                (box.pki.person("homeroom"), self.signed_at + datetime.timedelta(hours=1)),
+            )
             report = self.verify(xml, roots, revocation=check)
             sigs = self.by_id(report)
             self.assertFalse(report["verdict"])
-            self.assertEqual((sigs["sig-principal"]["revocation"], sigs["sig-homeroom"]["revocation"]),
-                             ("revoked", "good"))
+            self.assertEqual(
+                (sigs["sig-principal"]["revocation"], sigs["sig-homeroom"]["revocation"]), ("revoked", "good")
+            )
             self.assertGreaterEqual(box.counts["ocsp"], 10)
             box.faults.set("error_500")
             report = self.verify(xml, roots, revocation=check)
@@ -255,14 +304,23 @@ class TestVerification(BaseCase):
         self.assertTrue(all(s["intact"] and not s["chain_ok"] for s in report["signatures"]))
 
     def test_bad_input_gives_an_error_entry(self):
-        bomb = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-                b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><HocBa>&lol2;</HocBa>')
+        bomb = (
+            b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><HocBa>&lol2;</HocBa>'
+        )
         external = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
         cases = [
-            (b"", "empty"), (b"   \n", "empty"), (b"\x00\x01garbage\xff", "neither a PDF nor an XML"),
-            (self.pdf[: len(self.pdf) // 2], "truncated"), (b"%PDF-1.7\n", "truncated"),
-            (bomb, "DTD"), (external, "DTD"), (b"<HocBa><unclosed></HocBa>", "not well-formed"),
-            ("<HocBa/>", "bytes"), (None, "bytes"), (12, "bytes"),
+            (b"", "empty"),
+            (b"   \n", "empty"),
+            (b"\x00\x01garbage\xff", "neither a PDF nor an XML"),
+            (self.pdf[: len(self.pdf) // 2], "truncated"),
+            (b"%PDF-1.7\n", "truncated"),
+            (bomb, "DTD"),
+            (external, "DTD"),
+            (b"<HocBa><unclosed></HocBa>", "not well-formed"),
+            ("<HocBa/>", "bytes"),
+            (None, "bytes"),
+            (12, "bytes"),
         ]
         for data, word in cases:
             with self.subTest(data=repr(data)[:40]), quiet():
@@ -286,9 +344,10 @@ class TestVerification(BaseCase):
         report = self.verify(self.pdf)
         self.assertTrue(report["verdict"], report)
         self.assertEqual(report["kind"], "pdf")
-        self.assertEqual([(s["id"], s["tier"]) for s in report["signatures"]],
-                         [("sig_homeroom", "homeroom_teacher"), ("sig_principal", "principal"),
-                          ("sig_seal", "seal")])
+        self.assertEqual(
+            [(s["id"], s["tier"]) for s in report["signatures"]],
+            [("sig_homeroom", "homeroom_teacher"), ("sig_principal", "principal"), ("sig_seal", "seal")],
+        )
         for sig in report["signatures"]:
             self.assertTrue(sig["intact"] and sig["chain_ok"] and sig["ok"], sig)
             self.assertTrue(sig["time"])
@@ -320,7 +379,7 @@ class TestVerification(BaseCase):
 
     def test_pdf_byte_changed(self):
         index = self.pdf.index(b"ReportLab")
-        tampered = self.pdf[:index] + b"ReportLaX" + self.pdf[index + 9:]
+        tampered = self.pdf[:index] + b"ReportLaX" + self.pdf[index + 9 :]
         with quiet():
             report = self.verify(tampered)
         self.assertFalse(report["verdict"])

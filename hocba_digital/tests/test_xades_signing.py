@@ -23,15 +23,24 @@ UTC = datetime.timezone.utc
 
 
 def _sign_chain(pki, document=DOCUMENT, seal=True):
-    doc = xades.sign_tier(document, _signer(pki, "toan"), ["#subject-TOAN"],
-                          wrapper_id="sig-1", tier="subject_teacher", claimed_role="subject_teacher:TOAN")
-    doc = xades.sign_tier(doc, _signer(pki, "homeroom"), ["#data", "#sig-1"],
-                          wrapper_id="sig-2", tier="homeroom_teacher")
-    doc = xades.sign_tier(doc, _signer(pki, "principal"), ["#data", "#sig-1", "#sig-2"],
-                          wrapper_id="sig-3", tier="principal")
+    doc = xades.sign_tier(
+        document,
+        _signer(pki, "toan"),
+        ["#subject-TOAN"],
+        wrapper_id="sig-1",
+        tier="subject_teacher",
+        claimed_role="subject_teacher:TOAN",
+    )
+    doc = xades.sign_tier(
+        doc, _signer(pki, "homeroom"), ["#data", "#sig-1"], wrapper_id="sig-2", tier="homeroom_teacher"
+    )
+    doc = xades.sign_tier(
+        doc, _signer(pki, "principal"), ["#data", "#sig-1", "#sig-2"], wrapper_id="sig-3", tier="principal"
+    )
     if seal:
-        doc = xades.sign_tier(doc, _signer(pki, "seal"), ["#data", "#sig-1", "#sig-2", "#sig-3"],
-                              wrapper_id="sig-4", tier="seal")
+        doc = xades.sign_tier(
+            doc, _signer(pki, "seal"), ["#data", "#sig-1", "#sig-2", "#sig-3"], wrapper_id="sig-4", tier="seal"
+        )
     return doc
 
 
@@ -63,8 +72,10 @@ class TestXades(SigningTools, BaseCase):
         tsa_eku = pki.tsa.cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
         self.assertTrue(tsa_eku.critical)
         self.assertEqual(list(tsa_eku.value), [ExtendedKeyUsageOID.TIME_STAMPING])
-        self.assertIn(ExtendedKeyUsageOID.OCSP_SIGNING,
-                      pki.ocsp.cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+        self.assertIn(
+            ExtendedKeyUsageOID.OCSP_SIGNING,
+            pki.ocsp.cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value,
+        )
         teacher = pki.person("homeroom").cert
         self.assertEqual(teacher.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value, "CCCD:001185000002")
         ku = teacher.extensions.get_extension_for_class(x509.KeyUsage).value
@@ -109,15 +120,19 @@ class TestXades(SigningTools, BaseCase):
         for ref in refs:
             self.assertEqual(
                 ref.xpath("ds:Transforms/ds:Transform/@Algorithm", namespaces={"ds": DS}),
-                ["http://www.w3.org/2001/10/xml-exc-c14n#"], ref.get("URI"))
+                ["http://www.w3.org/2001/10/xml-exc-c14n#"],
+                ref.get("URI"),
+            )
         for method in root.xpath("//ds:CanonicalizationMethod/@Algorithm", namespaces={"ds": DS}):
             self.assertEqual(method, "http://www.w3.org/2001/10/xml-exc-c14n#")
         # XAdES properties are there
         props = root.xpath("//*[@Id='sig-2']//xades:SignedSignatureProperties", namespaces={"xades": XADES})[0]
         self.assertEqual(len(props.xpath("xades:SigningTime", namespaces={"xades": XADES})), 1)
         self.assertEqual(len(props.xpath("xades:SigningCertificateV2/xades:Cert", namespaces={"xades": XADES})), 2)
-        self.assertEqual(props.xpath("xades:SignerRole/xades:ClaimedRoles/xades:ClaimedRole/text()",
-                                     namespaces={"xades": XADES}), ["homeroom_teacher"])
+        self.assertEqual(
+            props.xpath("xades:SignerRole/xades:ClaimedRoles/xades:ClaimedRole/text()", namespaces={"xades": XADES}),
+            ["homeroom_teacher"],
+        )
 
     def test_each_signature_verifies_with_xmlsec1(self):
         for signature_id, count in [("sig-1-ds", 3), ("sig-2-ds", 4), ("sig-3-ds", 5), ("sig-4-ds", 6)]:
@@ -144,7 +159,8 @@ class TestXades(SigningTools, BaseCase):
                 self.signed,
                 ca_pem_file=self.root_pem,
                 expect_config=XAdESSignatureConfiguration(
-                    location=".//*[@Id='%s']/" % wrapper_id, expect_references=count),
+                    location=".//*[@Id='%s']/" % wrapper_id, expect_references=count
+                ),
             )
             self.assertEqual(len(results), count)
 
@@ -218,11 +234,18 @@ class TestXades(SigningTools, BaseCase):
     def test_expired_certificate_is_reported(self):
         now = datetime.datetime.now(UTC)
         person = pf.Person("old", "Phạm Văn Cũ", "CCCD:001070000009", "homeroom_teacher")
-        expired = self.pki.issue_signer(person, not_before=now - datetime.timedelta(days=400),
-                                        not_after=now - datetime.timedelta(days=35))
+        expired = self.pki.issue_signer(
+            person, not_before=now - datetime.timedelta(days=400), not_after=now - datetime.timedelta(days=35)
+        )
         signer = xades.KeySigner(expired.key, expired.cert, [self.pki.intermediate.cert])
-        doc = xades.sign_tier(DOCUMENT, signer, ["data"], wrapper_id="sig-1", tier="homeroom_teacher",
-                              signing_time=now - datetime.timedelta(days=40))
+        doc = xades.sign_tier(
+            DOCUMENT,
+            signer,
+            ["data"],
+            wrapper_id="sig-1",
+            tier="homeroom_teacher",
+            signing_time=now - datetime.timedelta(days=40),
+        )
         report = xades_verify.verify(doc, [self.pki.root_pem])[0]
         self.assertTrue(report.intact, report.errors)  # the signature itself is fine
         self.assertTrue(report.expired)
@@ -246,8 +269,9 @@ class TestXades(SigningTools, BaseCase):
         self.assertFalse(is_revoked(kept, crl))
         entry = pf.revocation_entry(revoked, crl)
         self.assertEqual(entry.serial_number, revoked.serial_number)
-        self.assertEqual(entry.extensions.get_extension_for_class(x509.CRLReason).value.reason,
-                         x509.ReasonFlags.key_compromise)
+        self.assertEqual(
+            entry.extensions.get_extension_for_class(x509.CRLReason).value.reason, x509.ReasonFlags.key_compromise
+        )
         # the PKI's default CRL is empty and signed by the intermediate
         self.assertFalse(is_revoked(revoked, self.pki.crl_der, self.pki.intermediate.cert))
         # a CRL from another CA is refused

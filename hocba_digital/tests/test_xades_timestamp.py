@@ -36,11 +36,17 @@ class TestXadesTimestamp(SigningTools, BaseCase):
         cls.make_tmp("hocba-xades-t-")
         cls.write_pki(cls.pki)
         # tier 1, its time-stamp, then tier 2 over it (the wrapper with the stamp is covered)
-        cls.tier1 = xades.sign_tier(DOCUMENT, pkcs12_signer(cls.pki, "toan"), ["#subject-TOAN"],
-                                    wrapper_id="sig-1", tier="subject_teacher")
+        cls.tier1 = xades.sign_tier(
+            DOCUMENT, pkcs12_signer(cls.pki, "toan"), ["#subject-TOAN"], wrapper_id="sig-1", tier="subject_teacher"
+        )
         cls.stamped1 = xades_t.add_signature_timestamp(cls.tier1, "sig-1-ds", cls.sandbox.tsa_url)
-        cls.signed = xades.sign_tier(cls.stamped1, pkcs12_signer(cls.pki, "homeroom"), ["#data", "#sig-1"],
-                                     wrapper_id="sig-2", tier="homeroom_teacher")
+        cls.signed = xades.sign_tier(
+            cls.stamped1,
+            pkcs12_signer(cls.pki, "homeroom"),
+            ["#data", "#sig-1"],
+            wrapper_id="sig-2",
+            tier="homeroom_teacher",
+        )
 
     def setUp(self):
         super().setUp()
@@ -79,8 +85,9 @@ class TestXadesTimestamp(SigningTools, BaseCase):
         token = cms.ContentInfo.load(b64decode(stamp.findtext("xades:EncapsulatedTimeStamp", namespaces=NS)))
         imprint = token["content"]["encap_content_info"]["content"].parsed["message_imprint"]
         self.assertEqual(imprint["hash_algorithm"]["algorithm"].native, "sha256")
-        value = etree.fromstring(self.signed).xpath("//ds:Signature[@Id='sig-1-ds']/ds:SignatureValue",
-                                                    namespaces=NS)[0]
+        value = etree.fromstring(self.signed).xpath("//ds:Signature[@Id='sig-1-ds']/ds:SignatureValue", namespaces=NS)[
+            0
+        ]
         c14n = etree.tostring(value, method="c14n", exclusive=True)
         self.assertTrue(c14n.startswith(b'<ds:SignatureValue xmlns:ds="%s"' % DS.encode()))
         self.assertEqual(imprint["hashed_message"].native, hashlib.sha256(c14n).digest())
@@ -129,10 +136,10 @@ class TestXadesTimestamp(SigningTools, BaseCase):
     def test_moved_timestamp_is_not_ok(self):
         root = etree.fromstring(self.signed)
         (stamp,) = root.xpath("//ds:Signature[@Id='sig-1-ds']/" + xades_t._TS_PATH, namespaces=NS)
-        props = root.xpath("//ds:Signature[@Id='sig-2-ds']/ds:Object/xades:QualifyingProperties",
-                           namespaces=NS)[0]
-        usp = etree.SubElement(etree.SubElement(props, "{%s}UnsignedProperties" % XADES),
-                               "{%s}UnsignedSignatureProperties" % XADES)
+        props = root.xpath("//ds:Signature[@Id='sig-2-ds']/ds:Object/xades:QualifyingProperties", namespaces=NS)[0]
+        usp = etree.SubElement(
+            etree.SubElement(props, "{%s}UnsignedProperties" % XADES), "{%s}UnsignedSignatureProperties" % XADES
+        )
         usp.append(stamp)  # moved away from sig-1 to sig-2
         with self.assertLogs("pyhanko.sign.validation.generic_cms", "WARNING"):  # "imprint is ... expected ..."
             stamps = self.stamps(etree.tostring(root))
@@ -150,8 +157,12 @@ class TestXadesTimestamp(SigningTools, BaseCase):
     # -- the TSA failing ---------------------------------------------------
     def test_tsa_faults_raise(self):
         self.sandbox.timeout_delay = 0.5  # "timeout": held briefly, then closed without an answer
-        for fault, error in [("error_500", xades_t.TsaRefused), ("timeout", xades_t.TsaUnreachable),
-                             ("drop", xades_t.TsaUnreachable), ("bad_body", xades_t.TsaBadAnswer)]:
+        for fault, error in [
+            ("error_500", xades_t.TsaRefused),
+            ("timeout", xades_t.TsaUnreachable),
+            ("drop", xades_t.TsaUnreachable),
+            ("bad_body", xades_t.TsaBadAnswer),
+        ]:
             self.sandbox.faults.set(fault, "tsa")
             with self.subTest(fault=fault), self.assertRaises(error):
                 xades_t.add_signature_timestamp(self.tier1, "sig-1-ds", self.sandbox.tsa_url, timeout=5)
@@ -172,5 +183,4 @@ class TestXadesTimestamp(SigningTools, BaseCase):
                 return requests.post(url, data=request.dump(force=True), timeout=timeout, **kw)
 
         with self.assertRaisesRegex(xades_t.TsaRefused, "rejection"):
-            xades_t.add_signature_timestamp(self.tier1, "sig-1-ds", self.sandbox.tsa_url,
-                                            session=PolicySession())
+            xades_t.add_signature_timestamp(self.tier1, "sig-1-ds", self.sandbox.tsa_url, session=PolicySession())

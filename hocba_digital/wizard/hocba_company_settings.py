@@ -19,8 +19,7 @@ class HocbaCompanySettings(models.AbstractModel):
     # wizard field -> company field, read when the wizard opens
     _hocba_company_fields = {}
 
-    company_id = fields.Many2one("res.company", default=lambda self: self.env.company,
-                                 required=True, readonly=True)
+    company_id = fields.Many2one("res.company", default=lambda self: self.env.company, required=True, readonly=True)
 
     def _hocba_refusal(self):
         """The message of the AccessError given to anyone but the IT officer."""

@@ -53,16 +53,26 @@ class HocbaExchangeSettings(models.TransientModel):
             raise UserError(_("Set the transcript store URL first."))
         try:
             client = exchange_client.ExchangeClient(
-                self.env.company._hocba_reachable_url(self.url), self.token,
+                self.env.company._hocba_reachable_url(self.url),
+                self.token,
                 client_cert_pem=self.client_cert_pem or None,
-                client_key_pem=self.client_key_pem or None, ca_pem=self.ca_pem or None,
-                read_timeout=10)
+                client_key_pem=self.client_key_pem or None,
+                ca_pem=self.ca_pem or None,
+                read_timeout=10,
+            )
         except (ValueError, OSError) as exc:
             raise UserError(_("These settings cannot be used: %(why)s", why=exc)) from None
         with client:
             outcome = client.status("hocba-connection-test")
         ok = outcome.kind == exchange_client.REJECTED and outcome.http_status == 404
-        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
-            "type": "success" if ok else "danger", "sticky": not ok,
-            "message": _("The transcript store answered and accepted the credentials.") if ok
-            else _("The transcript store could not be used: %(why)s", why=outcome.message)}}
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success" if ok else "danger",
+                "sticky": not ok,
+                "message": _("The transcript store answered and accepted the credentials.")
+                if ok
+                else _("The transcript store could not be used: %(why)s", why=outcome.message),
+            },
+        }

@@ -23,8 +23,7 @@ class HocbaReconciliationSettings(models.TransientModel):
 
     def _hocba_read_company(self, company_sudo):
         # the token is never read back: only whether one is saved
-        return dict(super()._hocba_read_company(company_sudo),
-                    has_token=bool(company_sudo.hocba_population_token))
+        return dict(super()._hocba_read_company(company_sudo), has_token=bool(company_sudo.hocba_population_token))
 
     def action_save(self):
         vals = {"hocba_population_url": (self.url or "").strip() or False}
@@ -38,13 +37,16 @@ class HocbaReconciliationSettings(models.TransientModel):
         company_sudo = self.company_id.sudo()
         try:
             url = company_sudo._hocba_reachable_url(company_sudo.hocba_population_url)
-            with pc.PopulationClient(url,
-                                     company_sudo.hocba_population_token,
-                                     timeout=10.0, max_attempts=1) as client:
+            with pc.PopulationClient(url, company_sudo.hocba_population_token, timeout=10.0, max_attempts=1) as client:
                 client.status()
         except pc.PopulationError as error:
-            raise UserError(_("The service does not answer as expected: %(error)s",
-                              error=error)) from None
-        return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"type": "success", "message": _("The service answers."),
-                           "next": {"type": "ir.actions.act_window_close"}}}
+            raise UserError(_("The service does not answer as expected: %(error)s", error=error)) from None
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": _("The service answers."),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }

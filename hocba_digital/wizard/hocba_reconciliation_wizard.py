@@ -25,31 +25,39 @@ class HocbaReconciliationWizard(models.TransientModel):
     _name = "hocba.reconciliation.wizard"
     _description = "Reconcile pupils with the population database"
 
-    mode = fields.Selection([("export", "Export the pupil list"),
-                             ("import", "Import the answer file"),
-                             ("online", "Check with the online service")],
-                            string="What to do", required=True, default="export")
-    company_id = fields.Many2one("res.company", required=True, readonly=True,
-                                 default=lambda self: self.env.company)
+    mode = fields.Selection(
+        [
+            ("export", "Export the pupil list"),
+            ("import", "Import the answer file"),
+            ("online", "Check with the online service"),
+        ],
+        string="What to do",
+        required=True,
+        default="export",
+    )
+    company_id = fields.Many2one("res.company", required=True, readonly=True, default=lambda self: self.env.company)
     year_id = fields.Many2one(
-        "school.year", string="School year", default=lambda self: self._default_year(),
+        "school.year",
+        string="School year",
+        default=lambda self: self._default_year(),
         domain="[('company_id', '=', company_id)]",
-        help="Pupils of the classes of this year; empty: every pupil studying at the school.")
-    class_id = fields.Many2one("school.class", string="Only the class",
-                               domain="[('company_id', '=', company_id)]")
+        help="Pupils of the classes of this year; empty: every pupil studying at the school.",
+    )
+    class_id = fields.Many2one("school.class", string="Only the class", domain="[('company_id', '=', company_id)]")
     only_unmatched = fields.Boolean(
-        string="Only pupils not matched yet",
-        help="Leave out the pupils already matched with the population database.")
-    file = fields.Binary(string="Answer file", attachment=False,
-                         help="The population database's answer (.xlsx or .csv).")
+        string="Only pupils not matched yet", help="Leave out the pupils already matched with the population database."
+    )
+    file = fields.Binary(
+        string="Answer file", attachment=False, help="The population database's answer (.xlsx or .csv)."
+    )
     filename = fields.Char()
     pupil_count = fields.Integer(compute="_compute_pupil_count", string="Pupils")
 
     @api.model
     def _default_year(self):
         return self.env["school.year"].search(
-            [("company_id", "=", self.env.company.id), ("state", "=", "open")],
-            order="date_start desc", limit=1)
+            [("company_id", "=", self.env.company.id), ("state", "=", "open")], order="date_start desc", limit=1
+        )
 
     @api.depends("year_id", "class_id", "only_unmatched")
     def _compute_pupil_count(self):
@@ -65,12 +73,17 @@ class HocbaReconciliationWizard(models.TransientModel):
         if not pupils:
             raise UserError(_("No pupil to export with these choices."))
         company = self.company_id.sudo()
-        data = pr.write_request([self._hocba_request_row(p) for p in pupils],
-                                company.name, company.hocba_school_code or "",
-                                fields.Date.context_today(self))
+        data = pr.write_request(
+            [self._hocba_request_row(p) for p in pupils],
+            company.name,
+            company.hocba_school_code or "",
+            fields.Date.context_today(self),
+        )
         return self._hocba_download(
-            "DoiSoat_%s_%s.xlsx" % (company.hocba_school_code or "truong",
-                                    fields.Date.context_today(self).strftime("%Y%m%d")), data)
+            "DoiSoat_%s_%s.xlsx"
+            % (company.hocba_school_code or "truong", fields.Date.context_today(self).strftime("%Y%m%d")),
+            data,
+        )
 
     def action_import(self):
         self.ensure_one()
@@ -84,8 +97,9 @@ class HocbaReconciliationWizard(models.TransientModel):
             results = self._hocba_match(answers)
         except pr.AnswerFileError as error:
             raise UserError(self._hocba_file_error(error)) from None
-        reconciliation = Round._hocba_record(results, "file", year=self.year_id,
-                                             answer_file=self.file, filename=self.filename)
+        reconciliation = Round._hocba_record(
+            results, "file", year=self.year_id, answer_file=self.file, filename=self.filename
+        )
         return self._hocba_open(reconciliation)
 
     def action_check_online(self):
@@ -97,25 +111,39 @@ class HocbaReconciliationWizard(models.TransientModel):
             raise UserError(_("No pupil to check with these choices."))
         company_sudo = self.company_id.sudo()  # the token is the IT officer's; used, never shown
         if not company_sudo.hocba_population_url:
-            raise UserError(_("No online service is configured for %(school)s: the IT officer "
-                              "sets it in Configuration, or reconcile with files.",
-                              school=company_sudo.name))
+            raise UserError(
+                _(
+                    "No online service is configured for %(school)s: the IT officer "
+                    "sets it in Configuration, or reconcile with files.",
+                    school=company_sudo.name,
+                )
+            )
         sent = {p._hocba_reconcile_ref(): (p, self._hocba_identity(p)) for p in pupils}
         if len(sent) != len(pupils):
-            raise UserError(_("Two pupils have the same MOET or school pupil code: correct "
-                              "them first, the answers are matched by that code."))
+            raise UserError(
+                _(
+                    "Two pupils have the same MOET or school pupil code: correct "
+                    "them first, the answers are matched by that code."
+                )
+            )
         try:
-            with pc.PopulationClient(company_sudo._hocba_reachable_url(
-                                         company_sudo.hocba_population_url),
-                                     company_sudo.hocba_population_token,
-                                     school_code=company_sudo.hocba_school_code,
-                                     timeout=ONLINE_TIMEOUT) as client:
+            with pc.PopulationClient(
+                company_sudo._hocba_reachable_url(company_sudo.hocba_population_url),
+                company_sudo.hocba_population_token,
+                school_code=company_sudo.hocba_school_code,
+                timeout=ONLINE_TIMEOUT,
+            ) as client:
                 found = client.check([(ref, identity) for ref, (_p, identity) in sent.items()])
         except pc.PopulationError as error:
-            raise UserError(_("The population database service did not give a usable answer; "
-                              "nothing was changed.\n%(error)s", error=error)) from None
-        results = [(pupil, identity, found[ref], pr.compare(identity, found[ref]))
-                   for ref, (pupil, identity) in sent.items()]
+            raise UserError(
+                _(
+                    "The population database service did not give a usable answer; nothing was changed.\n%(error)s",
+                    error=error,
+                )
+            ) from None
+        results = [
+            (pupil, identity, found[ref], pr.compare(identity, found[ref])) for ref, (pupil, identity) in sent.items()
+        ]
         return self._hocba_open(Round._hocba_record(results, "online", year=self.year_id))
 
     # ---- Helpers ----
@@ -135,23 +163,34 @@ class HocbaReconciliationWizard(models.TransientModel):
     @api.model
     def _hocba_identity(self, pupil):
         pupil_sudo = pupil.sudo()
-        return pr.Identity(pr.clean_name(pupil_sudo.name), pupil_sudo.birth_date, pupil_sudo.sex,
-                           pupil_sudo.personal_id or None)
+        return pr.Identity(
+            pr.clean_name(pupil_sudo.name), pupil_sudo.birth_date, pupil_sudo.sex, pupil_sudo.personal_id or None
+        )
 
     @api.model
     def _hocba_request_row(self, pupil):
         pupil_sudo = pupil.sudo()
-        return {"ref": pupil_sudo._hocba_reconcile_ref(), "class_name": pupil_sudo.class_id.name,
-                "name": pupil_sudo.name, "birth_date": pupil_sudo.birth_date,
-                "sex": pupil_sudo.sex, "personal_id": pupil_sudo.personal_id,
-                "birth_place": pupil_sudo.birth_place, "hometown": pupil_sudo.hometown,
-                "ethnicity": pupil_sudo.ethnicity}
+        return {
+            "ref": pupil_sudo._hocba_reconcile_ref(),
+            "class_name": pupil_sudo.class_id.name,
+            "name": pupil_sudo.name,
+            "birth_date": pupil_sudo.birth_date,
+            "sex": pupil_sudo.sex,
+            "personal_id": pupil_sudo.personal_id,
+            "birth_place": pupil_sudo.birth_place,
+            "hometown": pupil_sudo.hometown,
+            "ethnicity": pupil_sudo.ethnicity,
+        }
 
     def _hocba_match(self, answers):
         """``(pupil, sent, found, outcome)`` per answer row; AnswerFileError for a
         row whose pupil code is not one of the school's."""
-        pupils = self.env["school.student"].sudo().with_context(active_test=False).search(
-            [("company_id", "=", self.company_id.id)])
+        pupils = (
+            self.env["school.student"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("company_id", "=", self.company_id.id)])
+        )
         by_ref = {}
         for pupil in pupils:
             by_ref.setdefault(pupil._hocba_reconcile_ref(), pupil)
@@ -159,8 +198,9 @@ class HocbaReconciliationWizard(models.TransientModel):
         for answer in answers:
             pupil = by_ref.get(answer.ref)
             if pupil is None:
-                raise pr.AnswerFileError("unknown_pupil", answer.row, answer.columns["ref"],
-                                         pr.HEADER_TEXT["ref"], answer.ref)
+                raise pr.AnswerFileError(
+                    "unknown_pupil", answer.row, answer.columns["ref"], pr.HEADER_TEXT["ref"], answer.ref
+                )
             identity = self._hocba_identity(pupil)
             results.append((pupil, identity, answer.found, pr.compare(identity, answer.found)))
         return results
@@ -170,18 +210,26 @@ class HocbaReconciliationWizard(models.TransientModel):
         if error.row:
             where.append(_("row %(row)s", row=error.row))
         if error.column:
-            where.append(_("column %(column)s", column=" ".join(
-                filter(None, [error.column, error.header and "(%s)" % error.header]))))
+            where.append(
+                _(
+                    "column %(column)s",
+                    column=" ".join(filter(None, [error.column, error.header and "(%s)" % error.header])),
+                )
+            )
         elif error.header:
             where.append(_("column “%(header)s”", header=error.header))
         reasons = {
             "too_large": _("The file is too large for an answer file (10 MB at most)."),
             "old_xls": _("This is an old Excel file (.xls): open it and save it as .xlsx."),
-            "not_xlsx": _("The file is not an Excel workbook (.xlsx): open it in a spreadsheet "
-                          "program and save it as .xlsx or .csv."),
+            "not_xlsx": _(
+                "The file is not an Excel workbook (.xlsx): open it in a spreadsheet "
+                "program and save it as .xlsx or .csv."
+            ),
             "not_text": _("The file is neither an Excel workbook nor a CSV text file (UTF-8)."),
-            "no_header": _("No header row found: the first rows must name the columns, with at "
-                           "least “Mã học sinh” and “Kết quả đối soát”."),
+            "no_header": _(
+                "No header row found: the first rows must name the columns, with at "
+                "least “Mã học sinh” and “Kết quả đối soát”."
+            ),
             "missing_column": _("This column is missing from the header."),
             "duplicate_column": _("This column appears twice in the header."),
             "no_rows": _("The file has no pupil."),
@@ -198,18 +246,26 @@ class HocbaReconciliationWizard(models.TransientModel):
         where = ", ".join(where) or _("file")
         where, reason = where[:1].upper() + where[1:], reasons.get(error.reason, error.reason)
         if error.value:
-            return _("Nothing was imported. %(where)s, value “%(value)s”: %(reason)s",
-                     where=where, value=error.value, reason=reason)
+            return _(
+                "Nothing was imported. %(where)s, value “%(value)s”: %(reason)s",
+                where=where,
+                value=error.value,
+                reason=reason,
+            )
         return _("Nothing was imported. %(where)s: %(reason)s", where=where, reason=reason)
 
     def _hocba_download(self, name, data):
-        attachment = self.env["ir.attachment"].create({
-            "name": name, "raw": data, "mimetype": XLSX_MIMETYPE,
-            "res_model": self._name, "res_id": self.id})
-        return {"type": "ir.actions.act_url", "target": "self",
-                "url": "/web/content/%s?download=true" % attachment.id}
+        attachment = self.env["ir.attachment"].create(
+            {"name": name, "raw": data, "mimetype": XLSX_MIMETYPE, "res_model": self._name, "res_id": self.id}
+        )
+        return {"type": "ir.actions.act_url", "target": "self", "url": "/web/content/%s?download=true" % attachment.id}
 
     def _hocba_open(self, reconciliation):
-        return {"type": "ir.actions.act_window", "res_model": "hocba.reconciliation",
-                "res_id": reconciliation.id, "view_mode": "form", "target": "current",
-                "name": reconciliation.name}
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "hocba.reconciliation",
+            "res_id": reconciliation.id,
+            "view_mode": "form",
+            "target": "current",
+            "name": reconciliation.name,
+        }

@@ -32,8 +32,9 @@ class HocbaResultImportWizard(models.TransientModel):
     period = fields.Selection(PERIOD_SELECTION, required=True, default="end_year")
     file = fields.Binary(string="Excel file", attachment=False)
     filename = fields.Char()
-    state = fields.Selection([("draft", "Draft"), ("error", "Errors"), ("done", "Imported")],
-                             default="draft", required=True)
+    state = fields.Selection(
+        [("draft", "Draft"), ("error", "Errors"), ("done", "Imported")], default="draft", required=True
+    )
     error_report = fields.Text(readonly=True)
     summary = fields.Text(readonly=True)
 
@@ -45,29 +46,28 @@ class HocbaResultImportWizard(models.TransientModel):
             raise UserError(_("Choose the Excel file to import."))
         problems, counts = self._hocba_import(base64.b64decode(self.file))
         if problems:
-            self.write({"state": "error", "summary": False,
-                        "error_report": self._hocba_report(problems)})
+            self.write({"state": "error", "summary": False, "error_report": self._hocba_report(problems)})
         else:
             summary = self._hocba_summary(counts)
             self.write({"state": "done", "error_report": False, "summary": summary})
             if any(counts.values()):
-                self.class_id.sudo().message_post(
-                    body=summary, author_id=self.env.user.partner_id.id)
+                self.class_id.sudo().message_post(body=summary, author_id=self.env.user.partner_id.id)
         return self._hocba_reopen()
 
     def action_export(self):
         self.ensure_one()
         data = self._hocba_export()
         period = dict(PERIOD_SELECTION)[self.period].replace(" ", "_")
-        attachment = self.env["ir.attachment"].create({
-            "name": "KQHT_%s_%s.xlsx" % (self.class_id.name, period),
-            "raw": data,
-            "mimetype": result_workbook.XLSX_MIMETYPE,
-            "res_model": self._name,
-            "res_id": self.id,
-        })
-        return {"type": "ir.actions.act_url", "target": "self",
-                "url": "/web/content/%s?download=true" % attachment.id}
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": "KQHT_%s_%s.xlsx" % (self.class_id.name, period),
+                "raw": data,
+                "mimetype": result_workbook.XLSX_MIMETYPE,
+                "res_model": self._name,
+                "res_id": self.id,
+            }
+        )
+        return {"type": "ir.actions.act_url", "target": "self", "url": "/web/content/%s?download=true" % attachment.id}
 
     def action_back(self):
         self.ensure_one()
@@ -75,8 +75,14 @@ class HocbaResultImportWizard(models.TransientModel):
         return self._hocba_reopen()
 
     def _hocba_reopen(self):
-        return {"type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id,
-                "view_mode": "form", "target": "new", "name": _("Results (Excel)")}
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": _("Results (Excel)"),
+        }
 
     # ---- Import ----
 
@@ -87,7 +93,8 @@ class HocbaResultImportWizard(models.TransientModel):
         school_class = self.class_id
         school_class.check_access("read")
         rows, problems = result_workbook.read_ministry_results(
-            file_bytes, result_workbook.SUBJECT_LABELS, result_workbook.TRAIT_LABELS)
+            file_bytes, result_workbook.SUBJECT_LABELS, result_workbook.TRAIT_LABELS
+        )
         problems = list(problems)
         if school_class.review_state != "open":
             problems.append(CellError("", 0, "", "", "class_locked"))
@@ -96,8 +103,7 @@ class HocbaResultImportWizard(models.TransientModel):
         with self.env.cr.savepoint() as savepoint:
             for changes in self._hocba_plan(rows, problems):
                 for record, vals in self._hocba_try_row(changes, problems):
-                    counts["results" if record._name == "hocba.subject.result"
-                           else "traits"] += len(vals)
+                    counts["results" if record._name == "hocba.subject.result" else "traits"] += len(vals)
             if problems:
                 savepoint.close(rollback=True)
         problems.sort(key=lambda p: (p.sheet, p.row, len(p.column), p.column))
@@ -116,24 +122,30 @@ class HocbaResultImportWizard(models.TransientModel):
                 if code and code.strip():
                     by_code.setdefault(code.strip(), transcript)
             by_name.setdefault((_name_key(pupil.name), pupil.birth_date), []).append(transcript)
-        results = {(r.transcript_id, r.subject_id.code): r
-                   for r in transcripts.subject_result_ids if r.period == self.period}
-        traits = {a.transcript_id: a
-                  for a in transcripts.trait_assessment_ids if a.period == self.period}
-        readable = self._hocba_readable(list(results.values())) | self._hocba_readable(
-            list(traits.values()))
+        results = {
+            (r.transcript_id, r.subject_id.code): r for r in transcripts.subject_result_ids if r.period == self.period
+        }
+        traits = {a.transcript_id: a for a in transcripts.trait_assessment_ids if a.period == self.period}
+        readable = self._hocba_readable(list(results.values())) | self._hocba_readable(list(traits.values()))
 
         plan, seen = [], {}
         for row in rows:
             changes = []
             plan.append(changes)
-            def cell_error(key, reason, value=None, detail=""):
-                problems.append(CellError(row.sheet, row.row, row.columns.get(key, ""),
-                                          row.raw.get(key, "") if value is None else value,
-                                          reason, detail))
 
-            if school_class.code and row.class_code and (
-                    row.class_code.strip() != school_class.code.strip()):
+            def cell_error(key, reason, value=None, detail=""):
+                problems.append(
+                    CellError(
+                        row.sheet,
+                        row.row,
+                        row.columns.get(key, ""),
+                        row.raw.get(key, "") if value is None else value,
+                        reason,
+                        detail,
+                    )
+                )
+
+            if school_class.code and row.class_code and (row.class_code.strip() != school_class.code.strip()):
                 cell_error("class_code", "wrong_class")
                 continue
             transcript = next((by_code[c] for c in row.codes if c in by_code), None)
@@ -150,15 +162,17 @@ class HocbaResultImportWizard(models.TransientModel):
                     cell_error("name", "unknown_pupil", value=row.name)
                 continue
             if transcript in seen:
-                cell_error("code" if row.codes else "name", "duplicate_pupil",
-                           detail=str(seen[transcript]))
+                cell_error("code" if row.codes else "name", "duplicate_pupil", detail=str(seen[transcript]))
                 continue
             seen[transcript] = row.row
 
             for code, (level, score) in row.subjects.items():
                 result = results.get((transcript, code))
-                wanted = [(fname, value, ("subject", code, fname))
-                          for fname, value in (("level", level), ("score", score)) if value]
+                wanted = [
+                    (fname, value, ("subject", code, fname))
+                    for fname, value in (("level", level), ("score", score))
+                    if value
+                ]
                 if not wanted:
                     continue
                 if result is None:
@@ -210,8 +224,11 @@ class HocbaResultImportWizard(models.TransientModel):
                     record.write(vals)
             return [(record, vals) for record, vals, _cells in changes]
         except UserError:
-            return [(record, vals) for record, vals, cells in changes
-                    if self._hocba_try_write(record, vals, cells, problems)]
+            return [
+                (record, vals)
+                for record, vals, cells in changes
+                if self._hocba_try_write(record, vals, cells, problems)
+            ]
 
     def _hocba_try_write(self, record, vals, cells, problems):
         """Write ``vals`` in a savepoint; on refusal find and report the cells refused."""
@@ -225,16 +242,16 @@ class HocbaResultImportWizard(models.TransientModel):
                 reason = self._hocba_refusal(record, exc)
                 for fname in vals:
                     row, key = cells[fname]
-                    problems.append(CellError(row.sheet, row.row, row.columns.get(key, ""),
-                                              row.raw.get(key, ""), "refused", reason))
+                    problems.append(
+                        CellError(row.sheet, row.row, row.columns.get(key, ""), row.raw.get(key, ""), "refused", reason)
+                    )
                 return False
             before = len(problems)
             for fname, value in vals.items():
                 self._hocba_try_write(record, {fname: value}, cells, problems)
             if len(problems) == before:  # refused together, accepted one by one
                 row, key = cells[next(iter(vals))]
-                problems.append(CellError(row.sheet, row.row, "", "", "refused",
-                                          self._hocba_refusal(record, exc)))
+                problems.append(CellError(row.sheet, row.row, "", "", "refused", self._hocba_refusal(record, exc)))
             return False
 
     def _hocba_refusal(self, record, exc):
@@ -242,11 +259,15 @@ class HocbaResultImportWizard(models.TransientModel):
         if isinstance(exc, AccessError):
             sheet = record.sudo().sheet_id
             if sheet.state == "submitted":
-                return _("%(sheet)s is submitted: ask the head of the subject group to send "
-                         "it back first.", sheet=sheet.name)
+                return _(
+                    "%(sheet)s is submitted: ask the head of the subject group to send it back first.", sheet=sheet.name
+                )
             if sheet.user_id != self.env.user:
-                return _("%(sheet)s is filled by %(teacher)s, not by you.", sheet=sheet.name,
-                         teacher=sheet.user_id.name or _("nobody yet"))
+                return _(
+                    "%(sheet)s is filled by %(teacher)s, not by you.",
+                    sheet=sheet.name,
+                    teacher=sheet.user_id.name or _("nobody yet"),
+                )
         return str(exc.args[0] if exc.args else exc).strip()
 
     # ---- Report ----
@@ -255,40 +276,50 @@ class HocbaResultImportWizard(models.TransientModel):
         if problem.reason == "refused":
             return problem.detail
         if problem.reason in ("not_a_number", "not_whole", "below_one", "above_ten"):
-            return self.env["hocba.subject.result"]._hocba_score_message(
-                problem.reason, problem.value)
+            return self.env["hocba.subject.result"]._hocba_score_message(problem.reason, problem.value)
         texts = {
-            "not_xlsx": _("The file is not an Excel workbook (.xlsx): open it in a "
-                          "spreadsheet program and save it as .xlsx."),
-            "no_header": _("No header row found: the first rows must name the columns, "
-                           "with at least “Mã học sinh” and “Họ tên”."),
+            "not_xlsx": _(
+                "The file is not an Excel workbook (.xlsx): open it in a spreadsheet program and save it as .xlsx."
+            ),
+            "no_header": _(
+                "No header row found: the first rows must name the columns, with at least “Mã học sinh” and “Họ tên”."
+            ),
             "duplicate_column": _("This column appears twice in the header."),
-            "unknown_level": _("Unknown level: use T, H or C for a subject, T, Đ or C for a "
-                               "quality or competency."),
+            "unknown_level": _("Unknown level: use T, H or C for a subject, T, Đ or C for a quality or competency."),
             "unknown_result": _("Unknown year result: use HTXS, HTT, HT or CHT."),
             "bad_mark": _("Put “x” or leave the cell empty."),
             "bad_date": _("Not a date: write the birth date as dd/mm/yyyy."),
             "no_pupil": _("This row has results but neither a pupil code nor a name."),
-            "class_locked": _("Class %(name)s is locked for checking: nothing can be "
-                              "imported until it is unlocked.", name=self.class_id.name),
-            "wrong_class": _("This pupil is in another class than %(name)s.",
-                             name=self.class_id.name),
-            "unknown_pupil": _("No pupil of %(name)s has this code, nor this name and birth "
-                               "date.", name=self.class_id.name),
-            "ambiguous_pupil": _("Several pupils of %(name)s have this name and birth date: "
-                                 "give the pupil code.", name=self.class_id.name),
-            "duplicate_pupil": _("This pupil already appears in row %(row)s.",
-                                 row=problem.detail),
-            "not_taken": _("The pupil has no result in this subject at this period (not "
-                           "taught in this grade, or an elective the pupil does not take)."),
-            "not_in_grade": _("This quality or competency is not assessed in grade "
-                              "%(grade)s.", grade=self.class_id.grade),
+            "class_locked": _(
+                "Class %(name)s is locked for checking: nothing can be imported until it is unlocked.",
+                name=self.class_id.name,
+            ),
+            "wrong_class": _("This pupil is in another class than %(name)s.", name=self.class_id.name),
+            "unknown_pupil": _(
+                "No pupil of %(name)s has this code, nor this name and birth date.", name=self.class_id.name
+            ),
+            "ambiguous_pupil": _(
+                "Several pupils of %(name)s have this name and birth date: give the pupil code.",
+                name=self.class_id.name,
+            ),
+            "duplicate_pupil": _("This pupil already appears in row %(row)s.", row=problem.detail),
+            "not_taken": _(
+                "The pupil has no result in this subject at this period (not "
+                "taught in this grade, or an elective the pupil does not take)."
+            ),
+            "not_in_grade": _(
+                "This quality or competency is not assessed in grade %(grade)s.", grade=self.class_id.grade
+            ),
         }
         return texts.get(problem.reason, problem.detail or problem.reason)
 
     def _hocba_report(self, problems):
-        lines = [_("Nothing was imported: correct the %(count)s problems below and import "
-                   "the file again.", count=len(problems))]
+        lines = [
+            _(
+                "Nothing was imported: correct the %(count)s problems below and import the file again.",
+                count=len(problems),
+            )
+        ]
         for problem in problems:
             where = []
             if problem.sheet:
@@ -299,19 +330,25 @@ class HocbaResultImportWizard(models.TransientModel):
                 where.append(_("column %(column)s", column=problem.column))
             if problem.value not in (None, ""):
                 where.append(_("value “%(value)s”", value=problem.value))
-            lines.append("• %s: %s" % (", ".join(where) or _("file"),
-                                       self._hocba_reason(problem)))
+            lines.append("• %s: %s" % (", ".join(where) or _("file"), self._hocba_reason(problem)))
         return "\n".join(lines)
 
     def _hocba_summary(self, counts):
         period = dict(self._fields["period"]._description_selection(self.env))[self.period]
         if not any(counts.values()):
-            return _("%(file)s, %(period)s: nothing to change, the file matches the "
-                     "transcripts.", file=self.filename or _("Excel file"), period=period)
-        return _("Results imported from %(file)s for %(period)s: %(results)s subject "
-                 "levels or scores and %(traits)s quality and competency levels changed.",
-                 file=self.filename or _("Excel file"), period=period,
-                 results=counts.get("results", 0), traits=counts.get("traits", 0))
+            return _(
+                "%(file)s, %(period)s: nothing to change, the file matches the transcripts.",
+                file=self.filename or _("Excel file"),
+                period=period,
+            )
+        return _(
+            "Results imported from %(file)s for %(period)s: %(results)s subject "
+            "levels or scores and %(traits)s quality and competency levels changed.",
+            file=self.filename or _("Excel file"),
+            period=period,
+            results=counts.get("results", 0),
+            traits=counts.get("traits", 0),
+        )
 
     # ---- Export ----
 
@@ -322,38 +359,48 @@ class HocbaResultImportWizard(models.TransientModel):
         school_class.check_access("read")
         class_sudo = school_class.sudo()
         transcripts = class_sudo.transcript_ids.sorted(
-            lambda t: (t.student_id.given_name or "", t.student_id.name or "", t.id))
+            lambda t: (t.student_id.given_name or "", t.student_id.name or "", t.id)
+        )
         results = transcripts.subject_result_ids.filtered(lambda r: r.period == self.period)
         traits = transcripts.trait_assessment_ids.filtered(lambda a: a.period == self.period)
         readable = self._hocba_readable(list(results)) | self._hocba_readable(list(traits))
         known = result_workbook.SUBJECT_LABELS
-        tested = {line.subject_id for line in self.env["school.subject.grade"].sudo().search(
-            [("grade", "=", school_class.grade), (f"test_{self.period}", "=", True)])}
-        subjects = results.subject_id.filtered(lambda s: s.code in known).sorted(
-            lambda s: (s.sequence, s.id))
+        tested = {
+            line.subject_id
+            for line in self.env["school.subject.grade"]
+            .sudo()
+            .search([("grade", "=", school_class.grade), (f"test_{self.period}", "=", True)])
+        }
+        subjects = results.subject_id.filtered(lambda s: s.code in known).sorted(lambda s: (s.sequence, s.id))
         columns = [(s.code, s in tested) for s in subjects]
         rows = []
         for transcript in transcripts:
             pupil = transcript.student_id
-            marks = {r.subject_id.code: (r.level or None, r.score or None)
-                     for r in transcript.subject_result_ids
-                     if r in results and r in readable}
+            marks = {
+                r.subject_id.code: (r.level or None, r.score or None)
+                for r in transcript.subject_result_ids
+                if r in results and r in readable
+            }
             assessment = traits.filtered(lambda a, t=transcript: a.transcript_id == t)[:1]
-            levels = ({code: assessment["level_" + code] or None
-                       for code in catalogue.traits_of_grade(transcript.grade)}
-                      if assessment and assessment in readable else {})
+            levels = (
+                {code: assessment["level_" + code] or None for code in catalogue.traits_of_grade(transcript.grade)}
+                if assessment and assessment in readable
+                else {}
+            )
             end_year = self.period == "end_year"
-            rows.append({
-                "codes": tuple(c for c in (pupil.moet_code, pupil.school_code) if c),
-                "class_code": school_class.code or False,
-                "name": pupil.name,
-                "birth_date": pupil.birth_date,
-                "subjects": marks,
-                "traits": levels,
-                "completes": end_year and transcript.completes_grade,
-                "promoted": end_year and (transcript.completes_grade
-                                          or transcript.promotion == "promote"),
-                "result": end_year and transcript.result or None,
-            })
+            rows.append(
+                {
+                    "codes": tuple(c for c in (pupil.moet_code, pupil.school_code) if c),
+                    "class_code": school_class.code or False,
+                    "name": pupil.name,
+                    "birth_date": pupil.birth_date,
+                    "subjects": marks,
+                    "traits": levels,
+                    "completes": end_year and transcript.completes_grade,
+                    "promoted": end_year and (transcript.completes_grade or transcript.promotion == "promote"),
+                    "result": end_year and transcript.result or None,
+                }
+            )
         return result_workbook_writer.write_ministry_results(
-            rows, columns, catalogue.traits_of_grade(school_class.grade))
+            rows, columns, catalogue.traits_of_grade(school_class.grade)
+        )

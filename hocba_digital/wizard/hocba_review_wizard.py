@@ -9,8 +9,9 @@ class HocbaReviewWizard(models.TransientModel):
     _description = "Review reason"
 
     action = fields.Selection(
-        [("unlock", "Unlock the class"), ("return", "Send the class back"),
-         ("send_back", "Send the sheet back")], required=True)
+        [("unlock", "Unlock the class"), ("return", "Send the class back"), ("send_back", "Send the sheet back")],
+        required=True,
+    )
     class_id = fields.Many2one("school.class")
     sheet_id = fields.Many2one("hocba.entry.sheet")
     reason = fields.Text(required=True)

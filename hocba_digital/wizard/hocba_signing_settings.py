@@ -19,7 +19,10 @@ class HocbaSigningSettings(models.TransientModel):
     tsa_url = fields.Char(string="Time-stamping service URL")
     revocation_check = fields.Selection(
         lambda self: self.env["res.company"]._fields["hocba_revocation_check"].selection,
-        string="Revocation check before signing", required=True, default="require")
+        string="Revocation check before signing",
+        required=True,
+        default="require",
+    )
 
     def _hocba_refusal(self):
         return _("Only the IT officer changes the signing settings.")
@@ -30,5 +33,4 @@ class HocbaSigningSettings(models.TransientModel):
         return values
 
     def action_save(self):
-        return self._hocba_save({field: self[name]
-                                 for name, field in self._hocba_company_fields.items()})
+        return self._hocba_save({field: self[name] for name, field in self._hocba_company_fields.items()})

@@ -22,12 +22,18 @@ class HocbaVerificationWizard(models.TransientModel):
         self.ensure_one()
         service = self.env["hocba.verification.service"]
         report = service.verify(base64.b64decode(self.file or b""))
-        self.write({
-            "verdict": "valid" if report["verdict"] else "invalid",
-            "summary": service.summary(report),
-            "report_html": service.report_html(report),
-        })
+        self.write(
+            {
+                "verdict": "valid" if report["verdict"] else "invalid",
+                "summary": service.summary(report),
+                "report_html": service.report_html(report),
+            }
+        )
         return {
-            "type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id,
-            "view_mode": "form", "target": "new", "name": _("Verification"),
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": _("Verification"),
         }

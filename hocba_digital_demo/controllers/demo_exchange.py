@@ -25,31 +25,26 @@ class HocbaDemoExchangeController(http.Controller):
 
     @staticmethod
     def _answer(status, payload):
-        return request.make_response(json.dumps(payload), status=status,
-                                     headers=[("Content-Type", "application/json")])
+        return request.make_response(json.dumps(payload), status=status, headers=[("Content-Type", "application/json")])
 
-    @http.route(f"{ROUTE}/packages", type="http", auth="public", methods=["POST"], csrf=False,
-                save_session=False)
+    @http.route(f"{ROUTE}/packages", type="http", auth="public", methods=["POST"], csrf=False, save_session=False)
     def submit(self):
         receiver = self._receiver()
         body = request.httprequest.get_data(cache=False)
         if len(body) > exchange_package.MAX_PACKAGE:
             return self._answer(413, {"error": "too_large", "message": "Package too large"})
-        fault = request.env["hocba.demo.exchange"].sudo()._hocba_fault_plan().pick(
-            headers=request.httprequest.headers)
+        fault = request.env["hocba.demo.exchange"].sudo()._hocba_fault_plan().pick(headers=request.httprequest.headers)
         if fault == faults.ERROR_500:
             return self._answer(500, {"error": "server_error", "message": "Injected failure"})
         if fault == faults.SLOW:
             time.sleep(1)
-        status, payload = receiver.submit(request.httprequest.headers, body,
-                                          request.httprequest.content_type)
+        status, payload = receiver.submit(request.httprequest.headers, body, request.httprequest.content_type)
         if fault == faults.LOST_ANSWER:  # stored, the answer lost on the way back
             return self._answer(502, {"error": "bad_gateway", "message": "Injected lost answer"})
         if fault == faults.DUPLICATE_ACK and status == 201:
             status, payload = 200, dict(payload, duplicate=True)
         return self._answer(status, payload)
 
-    @http.route(f"{ROUTE}/packages/<string:key>", type="http", auth="public", methods=["GET"],
-                save_session=False)
+    @http.route(f"{ROUTE}/packages/<string:key>", type="http", auth="public", methods=["GET"], save_session=False)
     def status(self, key):
         return self._answer(*self._receiver().status(request.httprequest.headers, key))

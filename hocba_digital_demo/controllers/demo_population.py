@@ -13,8 +13,14 @@ class HocbaDemoPopulationController(http.Controller):
     docs/reconciliation.md, checked by its bearer token).  A database without
     the demo population database answers 404."""
 
-    @http.route(f"{ROUTE}{API}/<string:endpoint>", type="http", auth="public",
-                methods=["GET", "POST"], csrf=False, save_session=False)
+    @http.route(
+        f"{ROUTE}{API}/<string:endpoint>",
+        type="http",
+        auth="public",
+        methods=["GET", "POST"],
+        csrf=False,
+        save_session=False,
+    )
     def service(self, endpoint):
         registry = request.env["hocba.demo.population"].sudo()._hocba_registry()
         if registry is None:

@@ -13,6 +13,7 @@ real school finds:
 * ``DATE_CHANGES`` pupils have another birth date;
 * ``NOT_FOUND`` pupils are not there at all (a wrong number at school).
 """
+
 import datetime
 import random
 import unicodedata
@@ -25,18 +26,33 @@ NAME_CHANGES, DATE_CHANGES, NOT_FOUND = 3, 2, 2
 HOME_PROVINCE_CODE = "031"  # Hải Phòng, the demo school's
 ACUTE = "\u0301"
 _VOWELS = set("aeiouy")
-_OLD_PLACEMENT = {new: old for new, old in (
-    ("òa", "oà"), ("óa", "oá"), ("ỏa", "oả"), ("õa", "oã"), ("ọa", "oạ"),
-    ("òe", "oè"), ("óe", "oé"), ("ỏe", "oẻ"), ("õe", "oẽ"), ("ọe", "oẹ"),
-    ("ùy", "uỳ"), ("úy", "uý"), ("ủy", "uỷ"), ("ũy", "uỹ"), ("ụy", "uỵ"))}
+_OLD_PLACEMENT = {
+    new: old
+    for new, old in (
+        ("òa", "oà"),
+        ("óa", "oá"),
+        ("ỏa", "oả"),
+        ("õa", "oã"),
+        ("ọa", "oạ"),
+        ("òe", "oè"),
+        ("óe", "oé"),
+        ("ỏe", "oẻ"),
+        ("õe", "oẽ"),
+        ("ọe", "oẹ"),
+        ("ùy", "uỳ"),
+        ("úy", "uý"),
+        ("ủy", "uỷ"),
+        ("ũy", "uỹ"),
+        ("ụy", "uỵ"),
+    )
+}
 
 
 def other_tone(word):
     """The word with its tone taken off, or an acute added when it has none."""
     decomposed = unicodedata.normalize("NFD", word)
     if any(ch in TONE_MARKS for ch in decomposed):
-        return unicodedata.normalize("NFC", "".join(
-            ch for ch in decomposed if ch not in TONE_MARKS))
+        return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in TONE_MARKS))
     for index, ch in enumerate(decomposed):
         if ch.lower() in _VOWELS:
             end = index + 1
@@ -74,8 +90,7 @@ def citizens_for(pupils, seed=SEED, first_class=None, province_codes=None):
         return set(picked)
 
     in_first = [p for p in with_number if p.get("class_name") == first_class]
-    renamed = pick(1, in_first) | pick(NAME_CHANGES - 1 if in_first else NAME_CHANGES,
-                                       with_number)
+    renamed = pick(1, in_first) | pick(NAME_CHANGES - 1 if in_first else NAME_CHANGES, with_number)
     redated = pick(DATE_CHANGES, with_number)
     missing = pick(NOT_FOUND, with_number)
     used = {p["personal_id"] for p in with_number}
@@ -94,7 +109,7 @@ def citizens_for(pupils, seed=SEED, first_class=None, province_codes=None):
         number = pupil.get("personal_id")
         while not number or (not pupil.get("personal_id") and number in used):
             code = province_codes.get(pupil.get("birth_place"), HOME_PROVINCE_CODE)
-            number = pid.make(code, pupil["sex"], birth_date.year, rng.randrange(1, 10 ** 6))
+            number = pid.make(code, pupil["sex"], birth_date.year, rng.randrange(1, 10**6))
         used.add(number)
         citizens.append(Identity(_capitals(name), birth_date, pupil["sex"], number))
     return citizens

@@ -35,8 +35,7 @@ class HocbaDemoExchange(models.AbstractModel):
         token = params.get_param(TOKEN_PARAM)
         if not token:
             return None
-        path = params.get_param(DIR_PARAM) or os.path.join(
-            config.filestore(self.env.cr.dbname), "hocba_demo_exchange")
+        path = params.get_param(DIR_PARAM) or os.path.join(config.filestore(self.env.cr.dbname), "hocba_demo_exchange")
         return exchange_receiver.Receiver(exchange_receiver.DirectoryStore(path), token)
 
     @api.model
@@ -52,8 +51,6 @@ class HocbaDemoExchange(models.AbstractModel):
         base_url = params.get_param("web.base.url", "http://localhost:8069").rstrip("/")
         company_sudo = self.env.ref("base.main_company").sudo()
         if ROUTE in (company_sudo.hocba_exchange_url or ROUTE):  # never over a real store
-            company_sudo.write({"hocba_exchange_url": base_url + ROUTE,
-                                "hocba_exchange_token": token})
+            company_sudo.write({"hocba_exchange_url": base_url + ROUTE, "hocba_exchange_token": token})
         queued = self.env["hocba.exchange"]._hocba_queue_missing()
-        _logger.info("Demo transcript store at %s%s; %d package(s) waiting", base_url, ROUTE,
-                     queued)
+        _logger.info("Demo transcript store at %s%s; %d package(s) waiting", base_url, ROUTE, queued)

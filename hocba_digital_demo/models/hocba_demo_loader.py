@@ -13,10 +13,8 @@ from ..lib import demo_school
 _logger = logging.getLogger(__name__)
 
 MODULE = "hocba_digital_demo"
-TIER_LOGINS = ("hieutruong", "phohieutruong", "totruong", "gvcn", "gvbm", "cntt", "vanthu",
-               "ketoan")
-GROUP_XMLIDS = {"Tổ 1": "1", "Tổ 2": "2", "Tổ 3": "3", "Tổ 4-5": "4_5",
-                "Tổ Chuyên biệt": "chuyen_biet"}
+TIER_LOGINS = ("hieutruong", "phohieutruong", "totruong", "gvcn", "gvbm", "cntt", "vanthu", "ketoan")
+GROUP_XMLIDS = {"Tổ 1": "1", "Tổ 2": "2", "Tổ 3": "3", "Tổ 4-5": "4_5", "Tổ Chuyên biệt": "chuyen_biet"}
 
 
 class HocbaDemoLoader(models.AbstractModel):
@@ -35,8 +33,9 @@ class HocbaDemoLoader(models.AbstractModel):
         if self.env.ref(f"{MODULE}.demo_school_year_current", raise_if_not_found=False):
             return
         started = time.monotonic()
-        loader = self.with_context(tracking_disable=True, mail_create_nolog=True,
-                                   mail_create_nosubscribe=True, no_reset_password=True)
+        loader = self.with_context(
+            tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True, no_reset_password=True
+        )
         company = self.env.ref("base.main_company")
         year = loader._demo_create_years(company)
         staff = loader._demo_create_staff(company)
@@ -48,21 +47,36 @@ class HocbaDemoLoader(models.AbstractModel):
         loader._demo_prepare_assessment(classes)
         loader._demo_speak_vietnamese(staff)
         _logger.info(
-            "Demo school %s: %d classes, %d pupils, %d staff, %d subject groups, "
-            "%d teaching assignments in %.1fs", year.name, len(classes), len(pupils),
-            len(staff), len(groups), len(assignments), time.monotonic() - started)
+            "Demo school %s: %d classes, %d pupils, %d staff, %d subject groups, %d teaching assignments in %.1fs",
+            year.name,
+            len(classes),
+            len(pupils),
+            len(staff),
+            len(groups),
+            len(assignments),
+            time.monotonic() - started,
+        )
 
     def _demo_xmlids(self, records_by_name):
-        self.env["ir.model.data"]._update_xmlids([
-            {"xml_id": f"{MODULE}.{name}", "record": record, "noupdate": True}
-            for name, record in records_by_name.items()])
+        self.env["ir.model.data"]._update_xmlids(
+            [
+                {"xml_id": f"{MODULE}.{name}", "record": record, "noupdate": True}
+                for name, record in records_by_name.items()
+            ]
+        )
 
     def _demo_create_years(self, company):
         """Only the current year: a past year would need its classes and results too."""
         start, term1_end, end = school_calendar.bounds_for(fields.Date.context_today(self))
-        year = self.env["school.year"].create({
-            "date_start": start, "term1_end_date": term1_end, "date_end": end,
-            "state": "open", "company_id": company.id})
+        year = self.env["school.year"].create(
+            {
+                "date_start": start,
+                "term1_end_date": term1_end,
+                "date_end": end,
+                "state": "open",
+                "company_id": company.id,
+            }
+        )
         self._demo_xmlids({"demo_school_year_current": year})
         return year
 
@@ -71,18 +85,35 @@ class HocbaDemoLoader(models.AbstractModel):
         staff = {login: self.env.ref(f"{MODULE}.employee_demo_{login}") for login in TIER_LOGINS}
         extra = demo_school.extra_staff()
         base_group = self.env.ref("base.group_user")
-        users = self.env["res.users"].create([{
-            "name": person["name"], "login": person["login"], "email": person["email"],
-            "tz": "Asia/Ho_Chi_Minh", "company_id": company.id,
-            "company_ids": [Command.set(company.ids)],
-            # No password: nobody can log in as them until an administrator sets one.
-            "groups_id": [Command.set([
-                base_group.id, self.env.ref(f"hocba_digital.group_hocba_{person['tier']}").id])],
-        } for person in extra])
-        employees = self.env["hr.employee"].create([{
-            "name": person["name"], "user_id": user.id, "work_email": person["email"],
-            "job_title": person["job_title"], "company_id": company.id,
-        } for person, user in zip(extra, users)])
+        users = self.env["res.users"].create(
+            [
+                {
+                    "name": person["name"],
+                    "login": person["login"],
+                    "email": person["email"],
+                    "tz": "Asia/Ho_Chi_Minh",
+                    "company_id": company.id,
+                    "company_ids": [Command.set(company.ids)],
+                    # No password: nobody can log in as them until an administrator sets one.
+                    "groups_id": [
+                        Command.set([base_group.id, self.env.ref(f"hocba_digital.group_hocba_{person['tier']}").id])
+                    ],
+                }
+                for person in extra
+            ]
+        )
+        employees = self.env["hr.employee"].create(
+            [
+                {
+                    "name": person["name"],
+                    "user_id": user.id,
+                    "work_email": person["email"],
+                    "job_title": person["job_title"],
+                    "company_id": company.id,
+                }
+                for person, user in zip(extra, users)
+            ]
+        )
         xmlids = {}
         for person, user, employee in zip(extra, users, employees):
             suffix = person["key"].replace(".", "_")
@@ -94,23 +125,37 @@ class HocbaDemoLoader(models.AbstractModel):
 
     def _demo_create_classes(self, company, year, planned, staff):
         """Return {class name: school.class}."""
-        classes = self.env["school.class"].create([{
-            "grade": c["grade"], "section": c["section"], "year_id": year.id,
-            "homeroom_employee_id": staff[c["homeroom"]].id, "company_id": company.id,
-        } for c in planned])
+        classes = self.env["school.class"].create(
+            [
+                {
+                    "grade": c["grade"],
+                    "section": c["section"],
+                    "year_id": year.id,
+                    "homeroom_employee_id": staff[c["homeroom"]].id,
+                    "company_id": company.id,
+                }
+                for c in planned
+            ]
+        )
         by_name = {c.name: c for c in classes}
         self._demo_xmlids({f"demo_class_{name.lower()}": c for name, c in by_name.items()})
         return by_name
 
     def _demo_create_subject_groups(self, company, staff):
         planned = demo_school.subject_groups()
-        groups = self.env["school.subject.group"].create([{
-            "name": g["name"], "sequence": g["sequence"], "company_id": company.id,
-            "head_employee_id": staff[g["head"]].id,
-            "member_ids": [Command.set([staff[key].id for key in g["members"]])],
-        } for g in planned])
-        self._demo_xmlids({f"demo_subject_group_{GROUP_XMLIDS[g.name]}": g
-                           for g in groups})
+        groups = self.env["school.subject.group"].create(
+            [
+                {
+                    "name": g["name"],
+                    "sequence": g["sequence"],
+                    "company_id": company.id,
+                    "head_employee_id": staff[g["head"]].id,
+                    "member_ids": [Command.set([staff[key].id for key in g["members"]])],
+                }
+                for g in planned
+            ]
+        )
+        self._demo_xmlids({f"demo_subject_group_{GROUP_XMLIDS[g.name]}": g for g in groups})
         return groups
 
     def _demo_create_assignments(self, planned, classes, staff):
@@ -123,9 +168,13 @@ class HocbaDemoLoader(models.AbstractModel):
                 if line.is_elective and code not in demo_school.ASSIGNED_ELECTIVES:
                     continue
                 teacher = demo_school.teacher_for(code, c["grade"], c["homeroom"])
-                vals_list.append({"class_id": classes[c["name"]].id,
-                                  "subject_id": line.subject_id.id,
-                                  "employee_id": staff[teacher].id})
+                vals_list.append(
+                    {
+                        "class_id": classes[c["name"]].id,
+                        "subject_id": line.subject_id.id,
+                        "employee_id": staff[teacher].id,
+                    }
+                )
         return self.env["school.teaching.assignment"].create(vals_list)
 
     def _demo_create_pupils(self, company, plan, classes):
@@ -133,11 +182,15 @@ class HocbaDemoLoader(models.AbstractModel):
         guardians_vals, owner = [], []
         for index, family in enumerate(plan["families"]):
             for guardian in family["guardians"]:
-                guardians_vals.append({
-                    "name": guardian["name"], "phone": guardian["phone"],
-                    "hocba_guardian_relation": guardian["relation"],
-                    "city": demo_school.HOME_PROVINCE, "country_id": vn.id,
-                })
+                guardians_vals.append(
+                    {
+                        "name": guardian["name"],
+                        "phone": guardian["phone"],
+                        "hocba_guardian_relation": guardian["relation"],
+                        "city": demo_school.HOME_PROVINCE,
+                        "country_id": vn.id,
+                    }
+                )
                 owner.append(index)
         partners = self.env["res.partner"].create(guardians_vals)
         family_partners = [self.env["res.partner"]] * len(plan["families"])
@@ -146,16 +199,30 @@ class HocbaDemoLoader(models.AbstractModel):
         # Family 0 is the portal parent's: she is a user already.
         portal_partner = self.env.ref(f"{MODULE}.user_demo_phuhuynh").partner_id
         family_partners[0] |= portal_partner
-        pupils = self.env["school.student"].create([{
-            "name": p["name"], "sex": p["sex"], "birth_date": p["birth_date"],
-            "birth_place": p["birth_place"], "hometown": p["hometown"],
-            "address": p["address"], "ethnicity": p["ethnicity"], "nationality_id": vn.id,
-            "personal_id": p["personal_id"] or False, "moet_code": p["moet_code"],
-            "school_code": p["school_code"], "register_number": p["register_number"],
-            "enrolment_date": p["enrolment_date"], "status": "studying",
-            "class_id": classes[p["class"]].id, "company_id": company.id,
-            "guardian_ids": [Command.set(family_partners[p["family"]].ids)],
-        } for p in plan["pupils"]])
+        pupils = self.env["school.student"].create(
+            [
+                {
+                    "name": p["name"],
+                    "sex": p["sex"],
+                    "birth_date": p["birth_date"],
+                    "birth_place": p["birth_place"],
+                    "hometown": p["hometown"],
+                    "address": p["address"],
+                    "ethnicity": p["ethnicity"],
+                    "nationality_id": vn.id,
+                    "personal_id": p["personal_id"] or False,
+                    "moet_code": p["moet_code"],
+                    "school_code": p["school_code"],
+                    "register_number": p["register_number"],
+                    "enrolment_date": p["enrolment_date"],
+                    "status": "studying",
+                    "class_id": classes[p["class"]].id,
+                    "company_id": company.id,
+                    "guardian_ids": [Command.set(family_partners[p["family"]].ids)],
+                }
+                for p in plan["pupils"]
+            ]
+        )
         xmlids = {"demo_partner_phuhuynh_father": family_partners[0] - portal_partner}
         for p, pupil in zip(plan["pupils"], pupils):
             if p["family"] == 0:
@@ -174,11 +241,11 @@ class HocbaDemoLoader(models.AbstractModel):
         for school_class in classes.values():
             Transcript._hocba_prepare_class(school_class)
         rng = random.Random(2745)
-        demo_teachers = (self.env.ref(f"{MODULE}.user_demo_gvcn")
-                         | self.env.ref(f"{MODULE}.user_demo_gvbm"))
+        demo_teachers = self.env.ref(f"{MODULE}.user_demo_gvcn") | self.env.ref(f"{MODULE}.user_demo_gvbm")
         class_1a = classes["1A"]
-        self._demo_fill(class_1a.sheet_ids.filtered(
-            lambda s: s.period != "end_year" or s.user_id not in demo_teachers), rng)
+        self._demo_fill(
+            class_1a.sheet_ids.filtered(lambda s: s.period != "end_year" or s.user_id not in demo_teachers), rng
+        )
 
     def _demo_fill(self, sheets, rng=None):
         """Fill and submit ``sheets`` with plausible marks.  Rows that get the
@@ -191,11 +258,11 @@ class HocbaDemoLoader(models.AbstractModel):
                 level, score, comment = demo_school.marks(rng, result.score_required)
                 results[(level, score and str(score), comment)].append(result.id)
             for row in sheet.trait_assessment_ids:
-                traits[tuple((f"level_{code}", "T" if rng.random() < 0.8 else "Đ")
-                             for code, *_rest in row._hocba_marks())].append(row.id)
+                traits[
+                    tuple((f"level_{code}", "T" if rng.random() < 0.8 else "Đ") for code, *_rest in row._hocba_marks())
+                ].append(row.id)
         for (level, score, comment), ids in results.items():
-            sheets.subject_result_ids.browse(ids).write(
-                {"level": level, "score": score, "comment": comment})
+            sheets.subject_result_ids.browse(ids).write({"level": level, "score": score, "comment": comment})
         for marks, ids in traits.items():
             sheets.trait_assessment_ids.browse(ids).write(dict(marks))
         sheets.write({"state": "submitted"})

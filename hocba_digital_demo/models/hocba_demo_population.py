@@ -53,21 +53,20 @@ class HocbaDemoPopulation(models.AbstractModel):
         key = (self.env.cr.dbname, hashlib.sha256(blob.encode()).hexdigest())
         if key not in _CACHE:
             _CACHE.clear()  # one database at a time is plenty for a demo
-            _CACHE[key] = PopulationRegistry(citizens_from_json(json.loads(blob)),
-                                             tokens={params.get_param(TOKEN_PARAM) or ""})
+            _CACHE[key] = PopulationRegistry(
+                citizens_from_json(json.loads(blob)), tokens={params.get_param(TOKEN_PARAM) or ""}
+            )
         return _CACHE[key]
 
     @api.model
     def _hocba_store(self, citizens, token):
         params = self.env["ir.config_parameter"].sudo()
-        params.set_param(PARAM, json.dumps([citizen_to_json(c) for c in citizens],
-                                           ensure_ascii=False))
+        params.set_param(PARAM, json.dumps([citizen_to_json(c) for c in citizens], ensure_ascii=False))
         params.set_param(TOKEN_PARAM, token)
 
     @api.model
     def _hocba_service_url(self):
-        base_url = self.env["ir.config_parameter"].sudo().get_param(
-            "web.base.url", "http://localhost:8069").rstrip("/")
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "http://localhost:8069").rstrip("/")
         return base_url + ROUTE + API
 
     @api.model
@@ -92,20 +91,32 @@ class HocbaDemoPopulation(models.AbstractModel):
         pupils = self.env["school.student"].search([("company_id", "=", company.id)])
         Wizard = self.env["hocba.reconciliation.wizard"]
         rows = [Wizard._hocba_request_row(pupil) for pupil in pupils]
-        citizens = population_demo.citizens_for(rows, first_class=FIRST_ROUND_CLASSES[0],
-                                                province_codes=PROVINCE_CODE)
+        citizens = population_demo.citizens_for(rows, first_class=FIRST_ROUND_CLASSES[0], province_codes=PROVINCE_CODE)
         token = "DEMO-" + secrets.token_urlsafe(18)
         self._hocba_store(citizens, token)
-        company.sudo().write({"hocba_population_url": self._hocba_service_url(),
-                              "hocba_population_token": token})
+        company.sudo().write({"hocba_population_url": self._hocba_service_url(), "hocba_population_token": token})
         first = pupils.filtered(lambda p: p.class_id.name in FIRST_ROUND_CLASSES)
         it_officer = self.env.ref(f"{MODULE}.user_demo_cntt")
-        wizard = Wizard.with_user(it_officer).with_company(company).create({
-            "mode": "import", "filename": "KetQuaDoiSoat_1A_4A.xlsx",
-            "file": base64.b64encode(self._hocba_answer_file(first))})
+        wizard = (
+            Wizard.with_user(it_officer)
+            .with_company(company)
+            .create(
+                {
+                    "mode": "import",
+                    "filename": "KetQuaDoiSoat_1A_4A.xlsx",
+                    "file": base64.b64encode(self._hocba_answer_file(first)),
+                }
+            )
+        )
         wizard.action_import()
         stats = self.env["school.student"]._hocba_reconciliation_stats(company)
-        _logger.info("Demo population database: %d citizens; first round on %s: %d matched, "
-                     "%d mismatched, %d not found of %d pupils", len(citizens),
-                     "/".join(FIRST_ROUND_CLASSES), stats["matched"], stats["mismatched"],
-                     stats["not_found"], stats["total"])
+        _logger.info(
+            "Demo population database: %d citizens; first round on %s: %d matched, "
+            "%d mismatched, %d not found of %d pupils",
+            len(citizens),
+            "/".join(FIRST_ROUND_CLASSES),
+            stats["matched"],
+            stats["mismatched"],
+            stats["not_found"],
+            stats["total"],
+        )

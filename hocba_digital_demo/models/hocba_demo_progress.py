@@ -32,13 +32,16 @@ class HocbaDemoLoader(models.AbstractModel):
         behind = self.env.ref(f"{MODULE}.demo_class_{BEHIND_CLASS.lower()}")
         late_teachers = behind.homeroom_user_id | self.env.ref(f"{MODULE}.user_demo_gvbm")
         due = year.class_ids.filtered(lambda c: c.name not in ON_TIME_ELSEWHERE).sheet_ids.filtered(
-            lambda s: s.due_date and s.due_date < today and s.state == "draft"
-            and not (s.class_id == behind and s.user_id in late_teachers))
+            lambda s: (
+                s.due_date
+                and s.due_date < today
+                and s.state == "draft"
+                and not (s.class_id == behind and s.user_id in late_teachers)
+            )
+        )
         self.with_context(tracking_disable=True)._demo_fill(due)
-        committee = self.env.ref(f"{MODULE}.user_demo_hieutruong") | self.env.ref(
-            f"{MODULE}.user_demo_phohieutruong")
+        committee = self.env.ref(f"{MODULE}.user_demo_hieutruong") | self.env.ref(f"{MODULE}.user_demo_phohieutruong")
         committee.write({"notification_type": "inbox"})
         year._hocba_send_progress_report(today)
         Param.set_param(PARAM, fields.Date.to_string(today))
-        _logger.info("Demo progress: %d sheets already due filled, %s behind", len(due),
-                     BEHIND_CLASS)
+        _logger.info("Demo progress: %d sheets already due filled, %s behind", len(due), BEHIND_CLASS)

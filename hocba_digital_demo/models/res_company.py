@@ -16,11 +16,9 @@ class ResCompany(models.Model):
         demo database was installed under (its ``web.base.url``) need not be
         the port it is served on now."""
         parts = urlsplit(url or "")
-        if parts.hostname not in ("localhost", "127.0.0.1") \
-                or not parts.path.startswith(DEMO_ROUTES):
+        if parts.hostname not in ("localhost", "127.0.0.1") or not parts.path.startswith(DEMO_ROUTES):
             return super()._hocba_reachable_url(url)
         interface = config["http_interface"] or "127.0.0.1"
         if interface in ("0.0.0.0", "::"):
             interface = "127.0.0.1"
-        return urlunsplit(("http", "%s:%s" % (interface, config["http_port"]), parts.path,
-                           parts.query, ""))
+        return urlunsplit(("http", "%s:%s" % (interface, config["http_port"]), parts.path, parts.query, ""))

@@ -44,17 +44,24 @@ class TestDemoExchange(HttpCase):
             self.assertEqual(client.status(key).receiver_ref, first.receiver_ref)
         with ec.ExchangeClient(self.url, "wrong") as client:
             self.assertEqual(client.submit(package.body, package.sha256, key).http_status, 401)
-        answer = requests.post(self.url + "/packages", data=package.body, timeout=10, headers={
-            "Authorization": "Bearer " + TOKEN, "Idempotency-Key": key,
-            "Content-Type": ep.MEDIA_TYPE, FAULT_HEADER: faults.ERROR_500})
+        answer = requests.post(
+            self.url + "/packages",
+            data=package.body,
+            timeout=10,
+            headers={
+                "Authorization": "Bearer " + TOKEN,
+                "Idempotency-Key": key,
+                "Content-Type": ep.MEDIA_TYPE,
+                FAULT_HEADER: faults.ERROR_500,
+            },
+        )
         self.assertEqual(answer.status_code, 500)
         self.params.set_param(TOKEN_PARAM, False)
         self.assertEqual(self.url_open(ROUTE + "/packages/" + key).status_code, 404)
 
     def test_demo_school_is_delivered_exactly_once_with_faults(self):
         company = self.env.ref("base.main_company").sudo()
-        demo_loaded = bool(self.env["ir.module.module"].search(
-            [("name", "=", "hocba_digital_demo")]).demo)
+        demo_loaded = bool(self.env["ir.module.module"].search([("name", "=", "hocba_digital_demo")]).demo)
         if not demo_loaded:
             self.assertFalse(self.saved_token)
             self.assertFalse(company.hocba_exchange_url)
@@ -67,11 +74,11 @@ class TestDemoExchange(HttpCase):
         self.assertGreater(len(exchanges), 25)
         # this test server is the demo store, though the database was installed under
         # another port (make run HTTP_PORT=...); a third of its answers fail
-        company.write({"hocba_exchange_url": "http://localhost:1" + ROUTE,
-                       "hocba_exchange_token": TOKEN})
+        company.write({"hocba_exchange_url": "http://localhost:1" + ROUTE, "hocba_exchange_token": TOKEN})
         self.assertEqual(company._hocba_reachable_url(company.hocba_exchange_url), self.url)
-        self.assertEqual(company._hocba_reachable_url("http://localhost:1/api/hocba/v1"),
-                         "http://localhost:1/api/hocba/v1")  # a real store: as it is
+        self.assertEqual(
+            company._hocba_reachable_url("http://localhost:1/api/hocba/v1"), "http://localhost:1/api/hocba/v1"
+        )  # a real store: as it is
         self.params.set_param(FAULT_RATE_PARAM, "0.3")
         service = self.env["hocba.exchange.service"]
         now = datetime.datetime.now()

@@ -7,8 +7,7 @@ class HocbaReconciliationWizard(models.TransientModel):
 
     _inherit = "hocba.reconciliation.wizard"
 
-    demo_available = fields.Boolean(string="Demo population database available",
-                                    compute="_compute_demo_available")
+    demo_available = fields.Boolean(string="Demo population database available", compute="_compute_demo_available")
 
     @api.depends()
     def _compute_demo_available(self):

@@ -9,6 +9,7 @@ signature boxes the template leaves blank on the last page.
 The printed transcript follows the paper form of Circular 27/2020 (Appendix 1),
 so its text is Vietnamese whatever the user's language.
 """
+
 import base64
 import datetime
 import math
@@ -43,12 +44,13 @@ BLOCKS = (
     ("seal", "sig_seal", "DẤU CỦA NHÀ TRƯỜNG", "(Chữ ký số của nhà trường)"),
 )
 
-RESULTS = {"HTXS": "Hoàn thành xuất sắc", "HTT": "Hoàn thành tốt",
-           "HT": "Hoàn thành", "CHT": "Chưa hoàn thành"}
+RESULTS = {"HTXS": "Hoàn thành xuất sắc", "HTT": "Hoàn thành tốt", "HT": "Hoàn thành", "CHT": "Chưa hoàn thành"}
 SEXES = {"male": "Nam", "female": "Nữ"}
 NATIONALITIES = {"VN": "Việt Nam"}
-REWARDS = {"excellent": "Học sinh Xuất sắc",
-           "exemplary": "Học sinh Tiêu biểu hoàn thành tốt trong học tập và rèn luyện"}
+REWARDS = {
+    "excellent": "Học sinh Xuất sắc",
+    "exemplary": "Học sinh Tiêu biểu hoàn thành tốt trong học tập và rèn luyện",
+}
 PROMOTIONS = {"promote": "Được lên lớp", "repeat": "Ở lại lớp"}
 
 # Room for sections 4-6 above the "Xác nhận" block of the last page, and a
@@ -105,11 +107,14 @@ def render_options(doc):
     """
     result = doc.get("result") or {}
     height = 3 * _HEADING_MM + _LINE_MM * (
-        1 + (_lines(result.get("comment")) if result.get("comment") else 0)
+        1
+        + (_lines(result.get("comment")) if result.get("comment") else 0)
         + (_lines(result.get("override_reason")) if result.get("override") else 0)
-        + sum(_lines(reward.get("text")) for reward in doc.get("rewards") or ()) + 1
-        + 2 + (_lines((doc.get("promotion") or {}).get("note")) + 1
-               if doc.get("promotion") else 0))
+        + sum(_lines(reward.get("text")) for reward in doc.get("rewards") or ())
+        + 1
+        + 2
+        + (_lines((doc.get("promotion") or {}).get("note")) + 1 if doc.get("promotion") else 0)
+    )
     return {"results_on_last_page": height <= _RESULTS_ROOM_MM}
 
 
@@ -128,6 +133,7 @@ def signer_name(content):
     from cryptography.x509.oid import NameOID
 
     from .xml_profile import XmlProfileError, safe_parse
+
     try:
         root = safe_parse(content)
     except XmlProfileError:
@@ -164,8 +170,7 @@ def _traits(items):
     rows = []
     for item in items or ():
         mark = _end_of_year(item)
-        rows.append({"name": item.get("name"), "level": mark.get("level") or "",
-                     "comment": mark.get("comment") or ""})
+        rows.append({"name": item.get("name"), "level": mark.get("level") or "", "comment": mark.get("comment") or ""})
     return rows
 
 
@@ -178,10 +183,15 @@ def prepare(doc):
     for subject in doc.get("subjects") or ():
         mark = _end_of_year(subject)
         score = mark.get("score")
-        subjects.append({"code": subject.get("code"), "name": subject.get("name"),
-                         "level": mark.get("level") or "",
-                         "score": "" if score in (None, "") else str(score),
-                         "comment": mark.get("comment") or ""})
+        subjects.append(
+            {
+                "code": subject.get("code"),
+                "name": subject.get("name"),
+                "level": mark.get("level") or "",
+                "score": "" if score in (None, "") else str(score),
+                "comment": mark.get("comment") or "",
+            }
+        )
     competencies = doc.get("competencies") or ()
     result = doc.get("result") or {}
     final = result.get("final")
@@ -202,9 +212,16 @@ def prepare(doc):
     given_blocks = doc.get("signature_blocks") or {}
     for key, field, title, hint in BLOCKS:
         given = given_blocks.get(key) or {}
-        blocks.append({"key": key, "field": field, "title": title, "hint": hint,
-                       "name": given.get("name") or "",
-                       "time": datetime_text(given.get("time"))})
+        blocks.append(
+            {
+                "key": key,
+                "field": field,
+                "title": title,
+                "hint": hint,
+                "name": given.get("name") or "",
+                "time": datetime_text(given.get("time")),
+            }
+        )
     school = header.get("school") or {}
     return {
         "header": header,

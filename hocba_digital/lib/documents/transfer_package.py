@@ -30,6 +30,7 @@ against the receiving school's trusted roots), checks that what the manifest
 says matches what the signed XML says, and gives one verdict for the whole
 package.  A package with any problem is refused as a whole.
 """
+
 import datetime
 import hashlib
 import io
@@ -45,8 +46,15 @@ from . import xml_profile
 _logger = logging.getLogger(__name__)
 # what zipfile raises on a hostile archive: BadZipFile (and LargeZipFile), a bad
 # deflate stream, a truncated member, an unsupported compression method
-_UNREADABLE_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError,
-                   NotImplementedError, OSError)
+_UNREADABLE_ZIP = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    OSError,
+)
 
 FORMAT = "hocba-transfer-package"
 FORMAT_VERSION = 1
@@ -92,30 +100,31 @@ def build(school, pupil, documents, created=None):
         data = doc["data"]
         if doc["kind"] not in KINDS:
             raise ValueError("unknown kind %r" % doc["kind"])
-        path = "documents/%s/%s.%s" % (_safe(doc.get("school_year")), _safe(doc["document_id"]),
-                                       doc["kind"])
+        path = "documents/%s/%s.%s" % (_safe(doc.get("school_year")), _safe(doc["document_id"]), doc["kind"])
         if any(e["path"] == path for e in entries):
             raise ValueError("two files would be %s" % path)
         entry = {"path": path, "kind": doc["kind"], "sha256": sha256(data), "size": len(data)}
-        for key in ("document_id", "version", "state", "school_year", "class_name", "grade",
-                    "issued_at", "replaces"):
+        for key in ("document_id", "version", "state", "school_year", "class_name", "grade", "issued_at", "replaces"):
             entry[key] = doc.get(key)
         entry["school"] = doc.get("school") or {k: school.get(k) for k in ("name", "code")}
         entries.append(entry)
         files.append((path, data))
     manifest = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "created": created,
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created": created,
         "school": {k: school.get(k) for k in ("name", "code", "authority")},
-        "pupil": {k: pupil.get(k) for k in ("full_name", "birth_date", "sex", "moet_code",
-                                             "school_code")},
+        "pupil": {k: pupil.get(k) for k in ("full_name", "birth_date", "sex", "moet_code", "school_code")},
         "documents": entries,
     }
     buffer = io.BytesIO()
     stamp = _zip_time(created)
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(zipfile.ZipInfo(MANIFEST, stamp),
-                         json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"),
-                         zipfile.ZIP_DEFLATED)
+        archive.writestr(
+            zipfile.ZipInfo(MANIFEST, stamp),
+            json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"),
+            zipfile.ZIP_DEFLATED,
+        )
         for path, data in files:
             archive.writestr(zipfile.ZipInfo(path, stamp), data, zipfile.ZIP_DEFLATED)
     return buffer.getvalue(), manifest
@@ -186,8 +195,7 @@ def _manifest_errors(manifest):
     if not isinstance(manifest, dict):
         raise _Refused("the manifest is not a JSON object")
     if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
-        raise _Refused("not a transfer package of format %s version %s"
-                       % (FORMAT, FORMAT_VERSION))
+        raise _Refused("not a transfer package of format %s version %s" % (FORMAT, FORMAT_VERSION))
     documents = manifest.get("documents")
     if not isinstance(documents, list) or not documents:
         raise _Refused("the manifest lists no document")
@@ -204,12 +212,12 @@ def _manifest_errors(manifest):
         elif path in seen:
             errors.append("%s: listed twice in the manifest" % where)
         seen.add(path)
-        if entry.get("kind") not in KINDS or (isinstance(path, str)
-                                              and not path.endswith("." + str(entry.get("kind")))):
+        if entry.get("kind") not in KINDS or (
+            isinstance(path, str) and not path.endswith("." + str(entry.get("kind")))
+        ):
             errors.append("%s: unknown or inconsistent kind %r" % (where, entry.get("kind")))
         if entry.get("state") not in STATES:
-            errors.append("%s: state %r is neither issued nor superseded"
-                          % (where, entry.get("state")))
+            errors.append("%s: state %r is neither issued nor superseded" % (where, entry.get("state")))
         if not re.fullmatch(r"[0-9a-f]{64}", str(entry.get("sha256") or "")):
             errors.append("%s: no SHA-256 in the manifest" % where)
         if not entry.get("document_id") or not isinstance(entry.get("version"), int):
@@ -235,11 +243,15 @@ def inspect(data, verify, expected_pupil=None):
     pupil; each given value must equal the signed XML's (the personal ID is
     compared, never printed)."""
     manifest, files, errors = read(data)
-    report = {"verdict": False, "errors": list(errors), "documents": [],
-              "sha256": sha256(data) if isinstance(data, (bytes, bytearray)) else None,
-              "school": (manifest or {}).get("school") or {},
-              "pupil": (manifest or {}).get("pupil") or {},
-              "created": (manifest or {}).get("created")}
+    report = {
+        "verdict": False,
+        "errors": list(errors),
+        "documents": [],
+        "sha256": sha256(data) if isinstance(data, (bytes, bytearray)) else None,
+        "school": (manifest or {}).get("school") or {},
+        "pupil": (manifest or {}).get("pupil") or {},
+        "created": (manifest or {}).get("created"),
+    }
     if manifest is None:
         return report
     entries = [e for e in manifest["documents"] if isinstance(e, dict)]
@@ -258,12 +270,32 @@ def inspect(data, verify, expected_pupil=None):
 
 
 def _inspect_entry(entry, content, verify):
-    doc = {"path": entry.get("path"), "kind": entry.get("kind"), "sha256": entry.get("sha256"),
-           "actual_sha256": None, "hash_ok": False, "verification": None, "header": None,
-           "pupil": None, "errors": [], "ok": False,
-           "manifest": {k: entry.get(k) for k in ("document_id", "version", "state",
-                                                  "school_year", "class_name", "grade",
-                                                  "issued_at", "replaces", "school")}}
+    doc = {
+        "path": entry.get("path"),
+        "kind": entry.get("kind"),
+        "sha256": entry.get("sha256"),
+        "actual_sha256": None,
+        "hash_ok": False,
+        "verification": None,
+        "header": None,
+        "pupil": None,
+        "errors": [],
+        "ok": False,
+        "manifest": {
+            k: entry.get(k)
+            for k in (
+                "document_id",
+                "version",
+                "state",
+                "school_year",
+                "class_name",
+                "grade",
+                "issued_at",
+                "replaces",
+                "school",
+            )
+        },
+    }
     if content is None:
         doc["errors"].append("the file is missing from the package")
         return doc
@@ -284,8 +316,9 @@ def _inspect_entry(entry, content, verify):
     for key in ("document_id", "version", "school_year"):
         said, signed = entry.get(key), checked.get(key)
         if signed is not None and said != signed:
-            doc["errors"].append("the manifest says %s %r, the signed document %r"
-                                 % (key.replace("_", " "), said, signed))
+            doc["errors"].append(
+                "the manifest says %s %r, the signed document %r" % (key.replace("_", " "), said, signed)
+            )
     doc["ok"] = not doc["errors"]
     return doc
 
@@ -317,15 +350,15 @@ def _cross_check(report, entries, signed_by_id, expected_pupil):
 def _check_pupil(errors, signed, expected):
     for doc in signed:
         pupil = doc["pupil"]
-        if expected.get("full_name") and normalize_name(pupil.get("full_name")) != \
-                normalize_name(expected["full_name"]):
-            errors.append("the documents are about %s, not %s"
-                          % (pupil.get("full_name"), expected["full_name"]))
-        elif expected.get("birth_date") and pupil.get("birth_date") \
-                and pupil["birth_date"] != expected["birth_date"]:
+        if expected.get("full_name") and normalize_name(pupil.get("full_name")) != normalize_name(
+            expected["full_name"]
+        ):
+            errors.append("the documents are about %s, not %s" % (pupil.get("full_name"), expected["full_name"]))
+        elif expected.get("birth_date") and pupil.get("birth_date") and pupil["birth_date"] != expected["birth_date"]:
             errors.append("the documents give another birth date than the pupil's record")
-        elif expected.get("personal_id") and pupil.get("personal_id") \
-                and pupil["personal_id"] != expected["personal_id"]:
+        elif (
+            expected.get("personal_id") and pupil.get("personal_id") and pupil["personal_id"] != expected["personal_id"]
+        ):
             errors.append("the documents give another personal ID than the pupil's record")
         else:
             continue

@@ -27,6 +27,7 @@ files a package once however many times it is sent (``docs/exchange.md``).
 Within one call the client retries only a connection that could not be opened
 (once); anything after the request left is for the caller, with backoff.
 """
+
 import hashlib
 import os
 import shutil
@@ -129,21 +130,34 @@ class ExchangeClient:
     TLS client certificate (PEM text; written to a private temporary directory
     for the session's life, since ``requests`` takes file names)."""
 
-    def __init__(self, base_url, token, *, client_cert_pem=None, client_key_pem=None, ca_pem=None,
-                 connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT, user_agent=None):
+    def __init__(
+        self,
+        base_url,
+        token,
+        *,
+        client_cert_pem=None,
+        client_key_pem=None,
+        ca_pem=None,
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        user_agent=None,
+    ):
         if not base_url:
             raise ValueError("no transcript store URL")
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self._tmp = None
         self.session = requests.Session()
-        retry = Retry(total=1, connect=1, read=False, status=0, other=0, redirect=0,
-                      allowed_methods=None, raise_on_status=False)
-        self.session.headers.update({
-            "Authorization": "Bearer %s" % (token or ""),
-            "User-Agent": user_agent or "hocba_digital-exchange/1",
-            "Accept": "application/json",
-        })
+        retry = Retry(
+            total=1, connect=1, read=False, status=0, other=0, redirect=0, allowed_methods=None, raise_on_status=False
+        )
+        self.session.headers.update(
+            {
+                "Authorization": "Bearer %s" % (token or ""),
+                "User-Agent": user_agent or "hocba_digital-exchange/1",
+                "Accept": "application/json",
+            }
+        )
         if client_cert_pem or ca_pem:
             self._tmp = tempfile.mkdtemp(prefix="hocba-exchange-")
         if client_cert_pem:
@@ -184,17 +198,27 @@ class ExchangeClient:
         except requests.exceptions.SSLError as exc:
             return Outcome(RETRY, "TLS failure with the transcript store: %s" % exc, stop=True)
         except requests.exceptions.ConnectTimeout:
-            return Outcome(RETRY, "the transcript store cannot be reached (no connection within "
-                                  "%g s)" % self.timeout[0], stop=True)
+            return Outcome(
+                RETRY, "the transcript store cannot be reached (no connection within %g s)" % self.timeout[0], stop=True
+            )
         except requests.exceptions.Timeout:
-            return Outcome(RETRY, "no answer within %g s; the store may have it: it is sent again "
-                                  "with the same key" % self.timeout[1], maybe_delivered=True)
+            return Outcome(
+                RETRY,
+                "no answer within %g s; the store may have it: it is sent again with the same key" % self.timeout[1],
+                maybe_delivered=True,
+            )
         except requests.exceptions.ConnectionError as exc:
             refused = "refused" in str(exc).lower() or "failed to establish" in str(exc).lower()
-            return Outcome(RETRY, "the connection failed (%s)%s" % (
-                type(exc).__name__, "" if refused else "; the store may have it: it is sent "
-                                                      "again with the same key"), stop=refused,
-                           maybe_delivered=not refused)
+            return Outcome(
+                RETRY,
+                "the connection failed (%s)%s"
+                % (
+                    type(exc).__name__,
+                    "" if refused else "; the store may have it: it is sent again with the same key",
+                ),
+                stop=refused,
+                maybe_delivered=not refused,
+            )
         except requests.exceptions.RequestException as exc:
             return Outcome(RETRY, "the request failed: %s" % exc, maybe_delivered=True)
         return self.outcome(response, key, package_sha256)
@@ -219,24 +243,30 @@ class ExchangeClient:
             except ValueError:
                 ack = None
             if not isinstance(ack, dict) or not ack.get("receiver_ref"):
-                return Outcome(RETRY, "the store answered %s without an acknowledgement" % status,
-                               http_status=status)
-            if ack.get("idempotency_key") != key or (
-                    package_sha256 and ack.get("package_sha256") != package_sha256):
-                return Outcome(RETRY, "the acknowledgement is not about this package (key %s, "
-                                      "SHA-256 %s)" % (ack.get("idempotency_key"),
-                                                       ack.get("package_sha256")),
-                               http_status=status, maybe_delivered=True)
+                return Outcome(RETRY, "the store answered %s without an acknowledgement" % status, http_status=status)
+            if ack.get("idempotency_key") != key or (package_sha256 and ack.get("package_sha256") != package_sha256):
+                return Outcome(
+                    RETRY,
+                    "the acknowledgement is not about this package (key %s, "
+                    "SHA-256 %s)" % (ack.get("idempotency_key"), ack.get("package_sha256")),
+                    http_status=status,
+                    maybe_delivered=True,
+                )
             kind = DUPLICATE if status == 200 or ack.get("duplicate") else ACKNOWLEDGED
-            return Outcome(kind, "", receiver_ref=str(ack["receiver_ref"]),
-                           received_at=ack.get("received_at"), http_status=status)
+            return Outcome(
+                kind, "", receiver_ref=str(ack["receiver_ref"]), received_at=ack.get("received_at"), http_status=status
+            )
         message = _message(response) or "HTTP %s" % status
         if status in AUTH:
-            return Outcome(RETRY, "the store refused our credentials (%s): %s" % (status, message),
-                           http_status=status, stop=True)
+            return Outcome(
+                RETRY, "the store refused our credentials (%s): %s" % (status, message), http_status=status, stop=True
+            )
         if status in RETRYABLE_4XX or status >= 500:
-            return Outcome(RETRY, "the store answered %s: %s" % (status, message),
-                           http_status=status, retry_after=_retry_after(response),
-                           stop=status in (429, 503))
-        return Outcome(REJECTED, "the store rejected the package (%s): %s" % (status, message),
-                       http_status=status)
+            return Outcome(
+                RETRY,
+                "the store answered %s: %s" % (status, message),
+                http_status=status,
+                retry_after=_retry_after(response),
+                stop=status in (429, 503),
+            )
+        return Outcome(REJECTED, "the store rejected the package (%s): %s" % (status, message), http_status=status)

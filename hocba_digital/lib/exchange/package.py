@@ -25,6 +25,7 @@ MOET code (mã định danh Bộ GD&ĐT) and the school's register code identify
 pupil; the personal identification number stays inside the signed XML, where
 the store reads it if it must (see the contract).
 """
+
 import hashlib
 import io
 import json
@@ -91,23 +92,24 @@ def manifest(data, header=None, pupil=None):
         header, pupil = _header(data["xml"])
     school = header.get("school") or {}
     replaces = data.get("replaces")
-    files = [{"name": name, "media_type": MEMBERS[name], "size": len(content),
-              "sha256": sha256(content)}
-             for name, content in ((XML_NAME, data["xml"]), (PDF_NAME, data.get("pdf")))
-             if content]
+    files = [
+        {"name": name, "media_type": MEMBERS[name], "size": len(content), "sha256": sha256(content)}
+        for name, content in ((XML_NAME, data["xml"]), (PDF_NAME, data.get("pdf")))
+        if content
+    ]
     return {
         "format": FORMAT,
-        "school": {"code": school.get("code"), "name": school.get("name"),
-                   "authority": school.get("authority")},
+        "school": {"code": school.get("code"), "name": school.get("name"), "authority": school.get("authority")},
         "school_year": header.get("school_year"),
         "class_name": header.get("class_name"),
         "grade": header.get("grade"),
         "pupil": {"moet_code": pupil.get("moet_code"), "school_code": pupil.get("school_code")},
         "document": {
-            "id": data["document_id"], "version": data["version"],
-            "issued_at": data.get("issued_at"), "profile": xml_profile.DEFAULT_PROFILE,
-            "replaces": {"id": replaces["document_id"], "version": replaces["version"]}
-            if replaces else None,
+            "id": data["document_id"],
+            "version": data["version"],
+            "issued_at": data.get("issued_at"),
+            "profile": xml_profile.DEFAULT_PROFILE,
+            "replaces": {"id": replaces["document_id"], "version": replaces["version"]} if replaces else None,
         },
         "files": files,
     }
@@ -154,34 +156,36 @@ def validate(data, trusted_roots, *, required_tiers=verification.DEFAULT_REQUIRE
         return ["the version has no signed XML"]
     if not pdf:
         reasons.append("the version has no signed PDF")
-    for name, content, recorded in ((XML_NAME, xml, data.get("xml_sha256")),
-                                    (PDF_NAME, pdf, data.get("pdf_sha256"))):
+    for name, content, recorded in ((XML_NAME, xml, data.get("xml_sha256")), (PDF_NAME, pdf, data.get("pdf_sha256"))):
         if content and recorded and sha256(content) != recorded:
             reasons.append("%s is not the file that was issued (its SHA-256 changed)" % name)
     errors = xml_profile.validate(xml)
     if errors:
-        reasons.append("the XML does not follow its schema: %s" % "; ".join(
-            str(e) for e in errors[:3]))
+        reasons.append("the XML does not follow its schema: %s" % "; ".join(str(e) for e in errors[:3]))
         return reasons[:MAX_REASONS]
     header, pupil = _header(xml)
     if header.get("document_id") != data["document_id"] or header.get("version") != data["version"]:
-        reasons.append("the XML is document %s version %s, not %s version %s" % (
-            header.get("document_id"), header.get("version"), data["document_id"], data["version"]))
+        reasons.append(
+            "the XML is document %s version %s, not %s version %s"
+            % (header.get("document_id"), header.get("version"), data["document_id"], data["version"])
+        )
     replaces = (data.get("replaces") or {}).get("document_id")
     if (header.get("replaces") or None) != (replaces or None):
-        reasons.append("the XML replaces %s, the version record %s" % (
-            header.get("replaces") or "nothing", replaces or "nothing"))
+        reasons.append(
+            "the XML replaces %s, the version record %s" % (header.get("replaces") or "nothing", replaces or "nothing")
+        )
     if not (pupil.get("moet_code") or "").strip():
-        reasons.append("the signed transcript has no MOET code (mã định danh Bộ GD&ĐT), which "
-                       "the transcript store files pupils under: fill it on the pupil and issue "
-                       "a correction")
+        reasons.append(
+            "the signed transcript has no MOET code (mã định danh Bộ GD&ĐT), which "
+            "the transcript store files pupils under: fill it on the pupil and issue "
+            "a correction"
+        )
     if not ((header.get("school") or {}).get("code") or "").strip():
         reasons.append("the signed transcript has no school code")
     for name, content in ((XML_NAME, xml), (PDF_NAME, pdf)):
         if not content:
             continue
-        report = verification.verify_document(content, trusted_roots,
-                                              required_tiers=required_tiers, at=at)
+        report = verification.verify_document(content, trusted_roots, required_tiers=required_tiers, at=at)
         if not report["verdict"]:
             reasons.append("%s: %s" % (name, report["verdict_text"]))
     return reasons[:MAX_REASONS]
@@ -190,8 +194,7 @@ def validate(data, trusted_roots, *, required_tiers=verification.DEFAULT_REQUIRE
 # ---------------------------------------------------------------------------
 # reading (the receiver's side)
 # ---------------------------------------------------------------------------
-REQUIRED = (("school", "code"), ("school_year",), ("pupil", "moet_code"), ("document", "id"),
-            ("document", "version"))
+REQUIRED = (("school", "code"), ("school_year",), ("pupil", "moet_code"), ("document", "id"), ("document", "version"))
 
 
 def _get(mapping, path):
@@ -221,8 +224,7 @@ def read(body):
         raise PackageError("%s is not JSON" % MANIFEST) from None
     if not isinstance(content, dict) or content.get("format") != FORMAT:
         raise PackageError("%s is not a %s manifest" % (MANIFEST, FORMAT))
-    problems = ["manifest: %s is missing" % ".".join(path) for path in REQUIRED
-                if _get(content, path) in (None, "")]
+    problems = ["manifest: %s is missing" % ".".join(path) for path in REQUIRED if _get(content, path) in (None, "")]
     listed = {f.get("name"): f for f in content.get("files") or [] if isinstance(f, dict)}
     files = {}
     for name in MEMBERS:

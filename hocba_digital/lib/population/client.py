@@ -21,6 +21,7 @@ Errors: ``PopulationAuthError`` (token refused), ``PopulationUnavailable``
 not follow the contract), ``PopulationError`` otherwise.  Messages and logs
 never contain the token.
 """
+
 import datetime
 import logging
 import time
@@ -55,9 +56,13 @@ class PopulationBadAnswer(PopulationError):
 
 
 def identity_to_json(ref, identity):
-    return {"ref": ref, "full_name": identity.name,
-            "birth_date": identity.birth_date.isoformat() if identity.birth_date else None,
-            "sex": identity.sex, "personal_id": identity.personal_id or None}
+    return {
+        "ref": ref,
+        "full_name": identity.name,
+        "birth_date": identity.birth_date.isoformat() if identity.birth_date else None,
+        "sex": identity.sex,
+        "personal_id": identity.personal_id or None,
+    }
 
 
 def identity_from_json(data):
@@ -83,9 +88,21 @@ class PopulationClient:
     ``timeout``: seconds per request (a plain number).  ``sleep``: how to wait
     between attempts (tests pass their own)."""
 
-    def __init__(self, base_url, token, *, school_code="", timeout=20.0, max_attempts=3,
-                 backoff=1.0, max_backoff=10.0, batch_size=100, verify=True, session=None,
-                 sleep=time.sleep):
+    def __init__(
+        self,
+        base_url,
+        token,
+        *,
+        school_code="",
+        timeout=20.0,
+        max_attempts=3,
+        backoff=1.0,
+        max_backoff=10.0,
+        batch_size=100,
+        verify=True,
+        session=None,
+        sleep=time.sleep,
+    ):
         if not base_url:
             raise PopulationError("no address for the population database service")
         self.base_url = base_url.rstrip("/")
@@ -129,9 +146,11 @@ class PopulationClient:
             raise PopulationError("two pupils are sent with the same code")
         found = {}
         for start in range(0, len(pupils), self.batch_size):
-            batch = pupils[start:start + self.batch_size]
-            body = {"school_code": self.school_code,
-                    "pupils": [identity_to_json(ref, identity) for ref, identity in batch]}
+            batch = pupils[start : start + self.batch_size]
+            body = {
+                "school_code": self.school_code,
+                "pupils": [identity_to_json(ref, identity) for ref, identity in batch],
+            }
             data = self._request("POST", "reconciliations", body, uuid.uuid4().hex)
             found.update(self._results(data, [ref for ref, _identity in batch]))
         return found
@@ -145,8 +164,9 @@ class PopulationClient:
         for item in results:
             ref = item.get("ref") if isinstance(item, dict) else None
             if ref not in wanted or ref in found:
-                raise PopulationBadAnswer("the answer of %s has a result for %r, which was not "
-                                          "asked or is repeated" % (self.host, ref))
+                raise PopulationBadAnswer(
+                    "the answer of %s has a result for %r, which was not asked or is repeated" % (self.host, ref)
+                )
             status = item.get("status")
             if status == "not_found":
                 found[ref] = None
@@ -154,15 +174,14 @@ class PopulationClient:
                 try:
                     found[ref] = identity_from_json(item.get("citizen"))
                 except ValueError as exc:
-                    raise PopulationBadAnswer("the answer of %s for %r: malformed %s"
-                                              % (self.host, ref, exc)) from None
+                    raise PopulationBadAnswer("the answer of %s for %r: malformed %s" % (self.host, ref, exc)) from None
             else:
-                raise PopulationBadAnswer("the answer of %s for %r: unknown status %r"
-                                          % (self.host, ref, status))
+                raise PopulationBadAnswer("the answer of %s for %r: unknown status %r" % (self.host, ref, status))
         missing = wanted - set(found)
         if missing:
-            raise PopulationBadAnswer("the answer of %s has no result for %d pupils (e.g. %r)"
-                                      % (self.host, len(missing), sorted(missing)[0]))
+            raise PopulationBadAnswer(
+                "the answer of %s has no result for %d pupils (e.g. %r)" % (self.host, len(missing), sorted(missing)[0])
+            )
         return found
 
     def _request(self, method, endpoint, body, idempotency_key):
@@ -175,29 +194,24 @@ class PopulationClient:
             if attempt > 1:
                 self._sleep(self._delay(attempt, problem))
             self.requests_sent += 1
-            _logger.debug("population %s %s attempt %d key %s", self.host, endpoint, attempt,
-                          idempotency_key)
+            _logger.debug("population %s %s attempt %d key %s", self.host, endpoint, attempt, idempotency_key)
             try:
-                response = self._http.request(method, url, json=body, headers=headers,
-                                              timeout=self.timeout, verify=self.verify)
+                response = self._http.request(
+                    method, url, json=body, headers=headers, timeout=self.timeout, verify=self.verify
+                )
             except requests.exceptions.SSLError:
-                raise PopulationError("TLS handshake with %s failed (untrusted certificate?)"
-                                      % self.host) from None
+                raise PopulationError("TLS handshake with %s failed (untrusted certificate?)" % self.host) from None
             except requests.exceptions.Timeout:
                 problem = PopulationUnavailable("%s did not answer in time" % self.host)
                 continue
-            except (requests.exceptions.ConnectionError,
-                    requests.exceptions.ChunkedEncodingError) as exc:
-                problem = PopulationUnavailable("cannot reach %s (%s)"
-                                                % (self.host, type(exc).__name__))
+            except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                problem = PopulationUnavailable("cannot reach %s (%s)" % (self.host, type(exc).__name__))
                 continue
             except requests.exceptions.RequestException as exc:
-                raise PopulationError("request to %s failed: %s"
-                                      % (self.host, type(exc).__name__)) from None
+                raise PopulationError("request to %s failed: %s" % (self.host, type(exc).__name__)) from None
             status = response.status_code
             if status >= 500 or status == 429:
-                problem = PopulationUnavailable("%s answered HTTP %d%s" % (
-                    self.host, status, self._said(response)))
+                problem = PopulationUnavailable("%s answered HTTP %d%s" % (self.host, status, self._said(response)))
                 problem.retry_after = self._retry_after(response)
                 continue
             return self._parse(response)
@@ -232,11 +246,11 @@ class PopulationClient:
     def _parse(self, response):
         status = response.status_code
         if status in (401, 403):
-            raise PopulationAuthError("%s refused the access token (HTTP %d%s)"
-                                      % (self.host, status, self._said(response)))
+            raise PopulationAuthError(
+                "%s refused the access token (HTTP %d%s)" % (self.host, status, self._said(response))
+            )
         if status != 200:
-            raise PopulationError("%s refused the request (HTTP %d%s)"
-                                  % (self.host, status, self._said(response)))
+            raise PopulationError("%s refused the request (HTTP %d%s)" % (self.host, status, self._said(response)))
         try:
             data = response.json()
         except ValueError:

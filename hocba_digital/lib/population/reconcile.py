@@ -10,6 +10,7 @@ do not matter), never by position.  A malformed answer raises one
 :class:`AnswerFileError` naming the row and the column; nothing is returned
 half read.  Pure Python (openpyxl), no Odoo.
 """
+
 import csv
 import datetime
 import io
@@ -33,34 +34,49 @@ HEADER_SCAN_ROWS = 10
 
 # Header texts written in the request (the school's list).
 REQUEST_HEADERS = (
-    ("stt", "STT"), ("ref", "Mã học sinh"), ("class_name", "Lớp"), ("name", "Họ và tên"),
-    ("birth_date", "Ngày sinh"), ("sex", "Giới tính"), ("personal_id", "Số định danh cá nhân"),
-    ("birth_place", "Nơi sinh"), ("hometown", "Quê quán"), ("ethnicity", "Dân tộc"),
+    ("stt", "STT"),
+    ("ref", "Mã học sinh"),
+    ("class_name", "Lớp"),
+    ("name", "Họ và tên"),
+    ("birth_date", "Ngày sinh"),
+    ("sex", "Giới tính"),
+    ("personal_id", "Số định danh cá nhân"),
+    ("birth_place", "Nơi sinh"),
+    ("hometown", "Quê quán"),
+    ("ethnicity", "Dân tộc"),
 )
 POPULATION_SUFFIX = " (CSDLQG)"
 # Header texts written in an answer (the request's identity columns echoed, then the
 # population database's own values).
 ANSWER_HEADERS = (
-    ("stt", "STT"), ("ref", "Mã học sinh"), ("name", "Họ và tên"), ("birth_date", "Ngày sinh"),
-    ("sex", "Giới tính"), ("personal_id", "Số định danh cá nhân"), ("status", "Kết quả đối soát"),
+    ("stt", "STT"),
+    ("ref", "Mã học sinh"),
+    ("name", "Họ và tên"),
+    ("birth_date", "Ngày sinh"),
+    ("sex", "Giới tính"),
+    ("personal_id", "Số định danh cá nhân"),
+    ("status", "Kết quả đối soát"),
     ("pop_name", "Họ và tên" + POPULATION_SUFFIX),
     ("pop_birth_date", "Ngày sinh" + POPULATION_SUFFIX),
     ("pop_sex", "Giới tính" + POPULATION_SUFFIX),
     ("pop_personal_id", "Số định danh cá nhân" + POPULATION_SUFFIX),
     ("note", "Ghi chú"),
 )
-REQUIRED_ANSWER_COLUMNS = ("ref", "status", "pop_name", "pop_birth_date", "pop_sex",
-                           "pop_personal_id")
+REQUIRED_ANSWER_COLUMNS = ("ref", "status", "pop_name", "pop_birth_date", "pop_sex", "pop_personal_id")
 HEADER_TEXT = dict(ANSWER_HEADERS)
 
 STATUS_FOUND, STATUS_NOT_FOUND = "Tìm thấy", "Không tìm thấy"
 _STATUS_WORDS = {
-    "tim thay": True, "da xac thuc": True, "sai thong tin": True, "co": True,
-    "khong tim thay": False, "khong co": False, "khong co du lieu": False,
+    "tim thay": True,
+    "da xac thuc": True,
+    "sai thong tin": True,
+    "co": True,
+    "khong tim thay": False,
+    "khong co": False,
+    "khong co du lieu": False,
 }
 SEX_WORDS = {pid.MALE: "Nam", pid.FEMALE: "Nữ"}
-_SEX_KEYS = {"nam": pid.MALE, "male": pid.MALE, "m": pid.MALE,
-             "nu": pid.FEMALE, "female": pid.FEMALE, "f": pid.FEMALE}
+_SEX_KEYS = {"nam": pid.MALE, "male": pid.MALE, "m": pid.MALE, "nu": pid.FEMALE, "female": pid.FEMALE, "f": pid.FEMALE}
 # combining marks of the five Vietnamese tones (huyền, sắc, hỏi, ngã, nặng)
 TONE_MARKS = {"\u0300", "\u0301", "\u0309", "\u0303", "\u0323"}
 
@@ -87,6 +103,7 @@ class AnswerFileError(Exception):
 class Identity:
     """What identifies a pupil: full name, birth date, sex (``pid.MALE`` /
     ``pid.FEMALE``) and the 12-digit personal ID (or None)."""
+
     name: str
     birth_date: datetime.date
     sex: str
@@ -98,6 +115,7 @@ class AnswerRow:
     """One pupil of an answer: ``ref`` is the pupil code the school sent;
     ``found`` is None when the population database has no record, else its
     :class:`Identity`; ``columns`` maps field keys to column letters."""
+
     row: int
     ref: str
     found: Identity = None
@@ -124,6 +142,7 @@ class Outcome:
 
 # ---- Comparing ----
 
+
 def name_key(name):
     """Comparable form of a Vietnamese full name.
 
@@ -135,8 +154,7 @@ def name_key(name):
     for word in unicodedata.normalize("NFC", name or "").casefold().split():
         decomposed = unicodedata.normalize("NFD", word)
         tones = "".join(ch for ch in decomposed if ch in TONE_MARKS)
-        letters = unicodedata.normalize(
-            "NFC", "".join(ch for ch in decomposed if ch not in TONE_MARKS))
+        letters = unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in TONE_MARKS))
         words.append(letters + ("/" + tones if tones else ""))
     return " ".join(words)
 
@@ -158,12 +176,12 @@ def compare(ours, found):
     if ours.sex != found.sex:
         differences.append(Difference("sex", ours.sex, found.sex))
     if pid.normalize(ours.personal_id) != pid.normalize(found.personal_id):
-        differences.append(Difference("personal_id", pid.normalize(ours.personal_id),
-                                      pid.normalize(found.personal_id)))
+        differences.append(Difference("personal_id", pid.normalize(ours.personal_id), pid.normalize(found.personal_id)))
     return Outcome(MISMATCHED if differences else MATCHED, tuple(differences))
 
 
 # ---- Cell values ----
+
 
 def parse_date(value):
     """A date from a date cell or text in dd/mm/yyyy (also with - or .) or yyyy-mm-dd;
@@ -182,7 +200,7 @@ def parse_personal_id(value):
     """12 digits, spaces and dots allowed.  A number cell lost its leading zero
     in a spreadsheet program: it is padded back to 12 digits."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if float(value).is_integer() and 0 < value < 10 ** 12:
+        if float(value).is_integer() and 0 < value < 10**12:
             return "%012d" % int(value)
         raise ValueError(value)
     number = pid.normalize(cell_text(value))
@@ -193,6 +211,7 @@ def parse_personal_id(value):
 
 # ---- Reading an answer ----
 
+
 def _column_kind(key):
     """Which answer column a header key names, or None (ignored)."""
     population = "csdl" in key or "dan cu" in key
@@ -202,8 +221,7 @@ def _column_kind(key):
         return "status"
     if key.startswith("ghi chu"):
         return "note"
-    if key in ("ma hoc sinh", "ma hs", "ma so hoc sinh") or (
-            key.startswith("ma dinh danh") and "ca nhan" not in key):
+    if key in ("ma hoc sinh", "ma hs", "ma so hoc sinh") or (key.startswith("ma dinh danh") and "ca nhan" not in key):
         return "ref"
     field = None
     if key.startswith(("ho va ten", "ho ten")):
@@ -229,8 +247,7 @@ def _sheet_rows(file_bytes, filename):
         raise AnswerFileError("old_xls")
     if file_bytes[:2] == b"PK" or name.endswith((".xlsx", ".xlsm")):
         try:
-            workbook = openpyxl.load_workbook(io.BytesIO(file_bytes), read_only=True,
-                                              data_only=True)
+            workbook = openpyxl.load_workbook(io.BytesIO(file_bytes), read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
             raise AnswerFileError("not_xlsx") from None
         try:
@@ -278,8 +295,7 @@ def _find_columns(rows):
             if kind is None:
                 continue
             if kind in columns:
-                raise AnswerFileError("duplicate_column", index + 1, get_column_letter(col + 1),
-                                      cell_text(cells[col]))
+                raise AnswerFileError("duplicate_column", index + 1, get_column_letter(col + 1), cell_text(cells[col]))
             columns[kind] = col
         for kind in REQUIRED_ANSWER_COLUMNS:
             if kind not in columns:
@@ -298,17 +314,21 @@ def read_answer(file_bytes, filename=None):
     answers, seen = [], {}
     for index in range(header_index + 1, len(rows)):
         cells = rows[index]
-        values = {kind: cells[col] if col < len(cells) else None
-                  for kind, col in columns.items()}
+        values = {kind: cells[col] if col < len(cells) else None for kind, col in columns.items()}
         texts = {kind: cell_text(value) for kind, value in values.items()}
         number = index + 1
         if not any(texts[k] for k in texts if k != "stt"):
             continue  # an empty or footer row
 
         def fail(reason, kind, **kw):
-            raise AnswerFileError(reason, number, letters.get(kind, ""),
-                                  cell_text(rows[header_index][columns[kind]]) if kind in columns
-                                  else HEADER_TEXT.get(kind, ""), texts.get(kind, ""), **kw)
+            raise AnswerFileError(
+                reason,
+                number,
+                letters.get(kind, ""),
+                cell_text(rows[header_index][columns[kind]]) if kind in columns else HEADER_TEXT.get(kind, ""),
+                texts.get(kind, ""),
+                **kw,
+            )
 
         ref = texts["ref"]
         if not ref:
@@ -322,8 +342,12 @@ def read_answer(file_bytes, filename=None):
         identity = None
         if found:
             parsed = {}
-            for field, parse in (("name", clean_name), ("birth_date", parse_date),
-                                 ("sex", parse_sex), ("personal_id", parse_personal_id)):
+            for field, parse in (
+                ("name", clean_name),
+                ("birth_date", parse_date),
+                ("sex", parse_sex),
+                ("personal_id", parse_personal_id),
+            ):
                 kind = "pop_" + field
                 if not texts[kind]:
                     fail("missing_value", kind)
@@ -341,6 +365,7 @@ def read_answer(file_bytes, filename=None):
 
 
 # ---- Writing ----
+
 
 def _sheet(title, heading, subtitle, headers):
     workbook = openpyxl.Workbook()
@@ -380,13 +405,21 @@ def write_request(pupils, school_name="", school_code="", day=None):
     ``pupils``: dicts with ``ref``, ``class_name``, ``name``, ``birth_date``,
     ``sex``, ``personal_id``, ``birth_place``, ``hometown``, ``ethnicity``.
     """
-    subtitle = "%s%s — %s" % (school_name, " (%s)" % school_code if school_code else "",
-                              _date_text(day or datetime.date.today()))
-    workbook, ws = _sheet("DoiSoat", "DANH SÁCH HỌC SINH ĐỐI SOÁT VỚI CSDL QUỐC GIA VỀ DÂN CƯ",
-                          subtitle, [text for _key, text in REQUEST_HEADERS])
+    subtitle = "%s%s — %s" % (
+        school_name,
+        " (%s)" % school_code if school_code else "",
+        _date_text(day or datetime.date.today()),
+    )
+    workbook, ws = _sheet(
+        "DoiSoat",
+        "DANH SÁCH HỌC SINH ĐỐI SOÁT VỚI CSDL QUỐC GIA VỀ DÂN CƯ",
+        subtitle,
+        [text for _key, text in REQUEST_HEADERS],
+    )
     for number, pupil in enumerate(pupils, start=1):
-        values = dict(pupil, stt=number, birth_date=_date_text(pupil.get("birth_date")),
-                      sex=SEX_WORDS.get(pupil.get("sex"), ""))
+        values = dict(
+            pupil, stt=number, birth_date=_date_text(pupil.get("birth_date")), sex=SEX_WORDS.get(pupil.get("sex"), "")
+        )
         ws.append([values.get(key) or "" for key, _header in REQUEST_HEADERS])
     return _save(workbook, ws)
 
@@ -396,15 +429,21 @@ def write_answer(results, source="CSDL quốc gia về dân cư"):
     (used by the sandbox and the demo).  ``results``: ``(sent, found)`` pairs,
     ``sent`` a dict with ``ref`` and the :class:`Identity` fields the school
     sent, ``found`` an :class:`Identity` or None."""
-    workbook, ws = _sheet("KetQua", "KẾT QUẢ ĐỐI SOÁT THÔNG TIN HỌC SINH", source,
-                          [text for _key, text in ANSWER_HEADERS])
+    workbook, ws = _sheet(
+        "KetQua", "KẾT QUẢ ĐỐI SOÁT THÔNG TIN HỌC SINH", source, [text for _key, text in ANSWER_HEADERS]
+    )
     for number, (sent, found) in enumerate(results, start=1):
-        row = [number, sent["ref"], sent.get("name") or "", _date_text(sent.get("birth_date")),
-               SEX_WORDS.get(sent.get("sex"), ""), sent.get("personal_id") or ""]
+        row = [
+            number,
+            sent["ref"],
+            sent.get("name") or "",
+            _date_text(sent.get("birth_date")),
+            SEX_WORDS.get(sent.get("sex"), ""),
+            sent.get("personal_id") or "",
+        ]
         if found is None:
             row += [STATUS_NOT_FOUND, "", "", "", "", ""]
         else:
-            row += [STATUS_FOUND, found.name, _date_text(found.birth_date),
-                    SEX_WORDS[found.sex], found.personal_id, ""]
+            row += [STATUS_FOUND, found.name, _date_text(found.birth_date), SEX_WORDS[found.sex], found.personal_id, ""]
         ws.append(row)
     return _save(workbook, ws)

@@ -3,10 +3,11 @@
 Works on plain values so it can be tested without a database.  Results and
 reasons are codes with parameters; the ORM layer words them.
 """
+
 from dataclasses import dataclass, field
 
-SUBJECT_LEVELS = ("T", "H", "C")        # Hoàn thành tốt / Hoàn thành / Chưa hoàn thành
-TRAIT_LEVELS = ("T", "Đ", "C")          # Tốt / Đạt / Cần cố gắng
+SUBJECT_LEVELS = ("T", "H", "C")  # Hoàn thành tốt / Hoàn thành / Chưa hoàn thành
+TRAIT_LEVELS = ("T", "Đ", "C")  # Tốt / Đạt / Cần cố gắng
 RESULTS = ("HTXS", "HTT", "HT", "CHT")  # best first
 
 # Minimum end-of-year test score for each result (Art. 9.2).
@@ -16,6 +17,7 @@ MIN_SCORE = {"HTXS": 9, "HTT": 7, "HT": 5}
 @dataclass(frozen=True)
 class SubjectMark:
     """End-of-year assessment of one subject or activity."""
+
     name: str
     level: str = None
     score: int = None
@@ -25,6 +27,7 @@ class SubjectMark:
 @dataclass(frozen=True)
 class TraitMark:
     """End-of-year assessment of one quality or competency."""
+
     name: str
     level: str = None
 
@@ -37,8 +40,8 @@ class Reason:
 
 @dataclass(frozen=True)
 class YearResult:
-    result: str                 # one of RESULTS, or None when data is missing
-    reasons: tuple = ()         # why not the next result up (or what is missing)
+    result: str  # one of RESULTS, or None when data is missing
+    reasons: tuple = ()  # why not the next result up (or what is missing)
 
 
 def score_problem(value):
@@ -88,8 +91,7 @@ def year_result(subjects, traits):
     """
     subjects, traits = list(subjects), list(traits)
     missing = [Reason("missing_level", {"name": s.name}) for s in subjects if not s.level]
-    missing += [Reason("missing_score", {"name": s.name})
-                for s in subjects if s.score_required and s.score is None]
+    missing += [Reason("missing_score", {"name": s.name}) for s in subjects if s.score_required and s.score is None]
     missing += [Reason("missing_level", {"name": t.name}) for t in traits if not t.level]
     if missing:
         return YearResult(None, tuple(missing))
@@ -101,20 +103,20 @@ def year_result(subjects, traits):
     c_traits = [t for t in traits if t.level == "C"]
 
     def below(minimum):
-        return [Reason("score_below", {"name": n, "score": v, "minimum": minimum})
-                for n, v in scores if v < minimum]
+        return [Reason("score_below", {"name": n, "score": v, "minimum": minimum}) for n, v in scores if v < minimum]
 
-    level_reasons = ([Reason("subject_not_t", {"name": s.name, "level": s.level})
-                      for s in not_t_subjects]
-                     + [Reason("trait_not_t", {"name": t.name, "level": t.level})
-                        for t in not_t_traits])
+    level_reasons = [Reason("subject_not_t", {"name": s.name, "level": s.level}) for s in not_t_subjects] + [
+        Reason("trait_not_t", {"name": t.name, "level": t.level}) for t in not_t_traits
+    ]
     if not level_reasons and not below(MIN_SCORE["HTXS"]):
         return YearResult("HTXS")
     if not level_reasons and not below(MIN_SCORE["HTT"]):
         return YearResult("HTT", tuple(below(MIN_SCORE["HTXS"])))
-    ht_blockers = ([Reason("subject_c", {"name": s.name}) for s in c_subjects]
-                   + [Reason("trait_c", {"name": t.name}) for t in c_traits]
-                   + below(MIN_SCORE["HT"]))
+    ht_blockers = (
+        [Reason("subject_c", {"name": s.name}) for s in c_subjects]
+        + [Reason("trait_c", {"name": t.name}) for t in c_traits]
+        + below(MIN_SCORE["HT"])
+    )
     if not ht_blockers:
         return YearResult("HT", tuple(level_reasons + below(MIN_SCORE["HTT"])))
     return YearResult("CHT", tuple(ht_blockers))

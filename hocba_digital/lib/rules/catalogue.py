@@ -1,4 +1,5 @@
 """Fixed vocabularies of Circular 27/2020 and of the school organisation."""
+
 import re
 
 GRADES = ("1", "2", "3", "4", "5")
@@ -9,8 +10,16 @@ PERIODS = ("mid_term1", "end_term1", "mid_term2", "end_year")
 SUBJECT_KINDS = ("subject", "activity")
 
 # Staff tiers, in signing order; the last three stand beside the chain.
-TIERS = ("subject_teacher", "homeroom_teacher", "head_of_group", "vice_principal",
-         "principal", "it_officer", "clerk", "accountant")
+TIERS = (
+    "subject_teacher",
+    "homeroom_teacher",
+    "head_of_group",
+    "vice_principal",
+    "principal",
+    "it_officer",
+    "clerk",
+    "accountant",
+)
 
 _GRADE_IN_NAME = re.compile(r"\d")
 
@@ -25,6 +34,7 @@ def grade_from_class_name(name):
 
 def class_name(grade, section):
     return "%s%s" % (grade or "", (section or "").strip().upper())
+
 
 # Qualities and competencies assessed T/Đ/C by the homeroom teacher (Art. 6-7):
 # (code, kind, English name, first grade that has it).  Informatics and

@@ -3,6 +3,7 @@
 Providers, kinds of certificate and kinds of cost are codes; their labels are
 the ORM layer's.  Dates are ``datetime.date``; amounts are whole VND.
 """
+
 import dataclasses
 import datetime
 
@@ -20,13 +21,24 @@ PRICE_KINDS = ("issuance", "renewal", "subscription")
 # the school really pays.  The Government Cipher Committee's official-duty
 # certificates for public bodies are state-funded: nothing for the school.
 PRICE_TABLE = {
-    ("vnpt", "soft"): 1_650_000, ("vnpt", "token"): 1_826_000, ("vnpt", "remote"): 1_200_000,
-    ("viettel", "soft"): 1_500_000, ("viettel", "token"): 1_716_000,
+    ("vnpt", "soft"): 1_650_000,
+    ("vnpt", "token"): 1_826_000,
+    ("vnpt", "remote"): 1_200_000,
+    ("viettel", "soft"): 1_500_000,
+    ("viettel", "token"): 1_716_000,
     ("viettel", "remote"): 1_100_000,
-    ("fpt", "soft"): 1_400_000, ("fpt", "token"): 1_690_000, ("fpt", "remote"): 990_000,
-    ("bkav", "soft"): 1_450_000, ("bkav", "token"): 1_760_000, ("bkav", "remote"): 1_050_000,
-    ("misa", "soft"): 1_350_000, ("misa", "token"): 1_650_000, ("misa", "remote"): 950_000,
-    ("gcc", "soft"): 0, ("gcc", "token"): 0, ("gcc", "remote"): 0,
+    ("fpt", "soft"): 1_400_000,
+    ("fpt", "token"): 1_690_000,
+    ("fpt", "remote"): 990_000,
+    ("bkav", "soft"): 1_450_000,
+    ("bkav", "token"): 1_760_000,
+    ("bkav", "remote"): 1_050_000,
+    ("misa", "soft"): 1_350_000,
+    ("misa", "token"): 1_650_000,
+    ("misa", "remote"): 950_000,
+    ("gcc", "soft"): 0,
+    ("gcc", "token"): 0,
+    ("gcc", "remote"): 0,
 }
 DEFAULT_PRICE = 1_500_000  # a provider or kind the table does not know
 
@@ -110,8 +122,7 @@ def forecast_renewals(certificates, costs, today, horizon_days=FORECAST_DAYS, pr
         if cert.not_after > limit:
             continue
         amount, basis = expected_cost(cert.provider, cert.cert_type, prices, price_table)
-        renewals.append(Renewal(cert.key, cert.not_after, (cert.not_after - today).days,
-                                amount, basis))
+        renewals.append(Renewal(cert.key, cert.not_after, (cert.not_after - today).days, amount, basis))
     return sorted(renewals, key=lambda renewal: (renewal.due, str(renewal.certificate_key)))
 
 

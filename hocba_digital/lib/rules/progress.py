@@ -15,15 +15,28 @@ No Odoo import here.  Three things, each from plain data:
 People are opaque values here (user ids in Odoo): this module only orders
 and de-duplicates them.
 """
+
 import datetime
 import math
 from dataclasses import dataclass
 
 # The counts of one class; summing them gives a grade's or a school's.
 FIGURES = (
-    "classes", "pupils", "transcripts", "sheets_total", "sheets_submitted", "sheets_overdue",
-    "locked", "approved", "subject_signatures", "subject_signatures_required",
-    "signed_subject", "signed_homeroom", "signed_principal", "signed_seal", "issued",
+    "classes",
+    "pupils",
+    "transcripts",
+    "sheets_total",
+    "sheets_submitted",
+    "sheets_overdue",
+    "locked",
+    "approved",
+    "subject_signatures",
+    "subject_signatures_required",
+    "signed_subject",
+    "signed_homeroom",
+    "signed_principal",
+    "signed_seal",
+    "issued",
 )
 # tier of the signing chain -> count of transcripts whose current version that
 # tier signed ("subject": every subject of the transcript is signed)
@@ -41,11 +54,11 @@ UNITS_WITHOUT_TRANSCRIPT = 1 + LATER_TIERS
 
 # Stages of a class, in the order of the plan.
 NOT_PREPARED = "not_prepared"  # no transcript made yet
-DATA_ENTRY = "data_entry"      # end-of-year sheets still to submit
-CHECKING = "checking"          # everything submitted, the head of group has not locked
-APPROVAL = "approval"          # locked, the vice principal has not approved
-SIGNING = "signing"            # approved, not every transcript issued
-ISSUED = "issued"              # every transcript issued
+DATA_ENTRY = "data_entry"  # end-of-year sheets still to submit
+CHECKING = "checking"  # everything submitted, the head of group has not locked
+APPROVAL = "approval"  # locked, the vice principal has not approved
+SIGNING = "signing"  # approved, not every transcript issued
+ISSUED = "issued"  # every transcript issued
 STAGES = (NOT_PREPARED, DATA_ENTRY, CHECKING, APPROVAL, SIGNING, ISSUED)
 
 # Pace forecast: signatures of the last two weeks; a class with no progress is
@@ -54,18 +67,19 @@ STAGES = (NOT_PREPARED, DATA_ENTRY, CHECKING, APPROVAL, SIGNING, ISSUED)
 WINDOW_DAYS = 14
 WATCH_DAYS = 45
 
-DONE = "done"            # nothing left
-ON_TRACK = "on_track"    # at this pace, finished by the deadline
+DONE = "done"  # nothing left
+ON_TRACK = "on_track"  # at this pace, finished by the deadline
 TOO_EARLY = "too_early"  # no progress yet, the deadline is still far
-LATE = "late"            # at this pace, finished after the deadline
-STALLED = "stalled"      # no progress in the window, the deadline is near
-OVERDUE = "overdue"      # the deadline has passed, work is left
+LATE = "late"  # at this pace, finished after the deadline
+STALLED = "stalled"  # no progress in the window, the deadline is near
+OVERDUE = "overdue"  # the deadline has passed, work is left
 MISSES = frozenset({LATE, STALLED, OVERDUE})
 # from the least to the most worrying, to tell the worse of two forecasts
 SEVERITY = (DONE, ON_TRACK, TOO_EARLY, LATE, STALLED, OVERDUE)
 
 
 # ---- figures ----
+
 
 def total(rows):
     """The sum of :data:`FIGURES` over ``rows`` (missing or empty counts as 0)."""
@@ -116,22 +130,32 @@ def by_grade(rows, figures_of=None):
     grades = {}
     for row in rows:
         grades.setdefault(row["grade"], []).append(row)
-    return [(grade, total([figures_of(row) for row in grade_rows]), grade_rows)
-            for grade, grade_rows in sorted(grades.items())]
+    return [
+        (grade, total([figures_of(row) for row in grade_rows]), grade_rows)
+        for grade, grade_rows in sorted(grades.items())
+    ]
 
 
 def signing_work(figures):
     """``(done, required)`` signatures for every transcript to be issued:
     each transcript needs its subjects' signatures and the three later tiers'."""
     missing_transcripts = max((figures["pupils"] or 0) - figures["transcripts"], 0)
-    required = (figures["subject_signatures_required"] + LATER_TIERS * figures["transcripts"]
-                + UNITS_WITHOUT_TRANSCRIPT * missing_transcripts)
-    done = (figures["subject_signatures"] + figures["signed_homeroom"]
-            + figures["signed_principal"] + figures["signed_seal"])
+    required = (
+        figures["subject_signatures_required"]
+        + LATER_TIERS * figures["transcripts"]
+        + UNITS_WITHOUT_TRANSCRIPT * missing_transcripts
+    )
+    done = (
+        figures["subject_signatures"]
+        + figures["signed_homeroom"]
+        + figures["signed_principal"]
+        + figures["signed_seal"]
+    )
     return min(done, required), required
 
 
 # ---- pace forecast ----
+
 
 @dataclass(frozen=True)
 class Forecast:
@@ -140,8 +164,8 @@ class Forecast:
     deadline: datetime.date
     today: datetime.date
     remaining: int
-    per_day: float            # items done per day over the window
-    finish: datetime.date     # projected finish; None when there is no pace
+    per_day: float  # items done per day over the window
+    finish: datetime.date  # projected finish; None when there is no pace
     status: str
 
     @property
@@ -215,6 +239,7 @@ def worst(forecasts):
 
 # ---- who a class waits for ----
 
+
 def ordered_people(*groups):
     """Every person of ``groups`` once, in the order first met."""
     seen, people = set(), []
@@ -238,8 +263,7 @@ def late_at_data_entry(sheets, today):
     return late
 
 
-def waiting_for(class_stage, *, preparers=(), entering=(), reviewers=(), approvers=(),
-                signers=()):
+def waiting_for(class_stage, *, preparers=(), entering=(), reviewers=(), approvers=(), signers=()):
     """The people a class waits for at ``class_stage``, most blocking first.
 
     ``preparers``: who makes its transcripts (the homeroom teacher);
@@ -251,6 +275,7 @@ def waiting_for(class_stage, *, preparers=(), entering=(), reviewers=(), approve
     """
     if class_stage == ISSUED:
         return []
-    first = {NOT_PREPARED: preparers, DATA_ENTRY: entering, CHECKING: reviewers,
-             APPROVAL: approvers}.get(class_stage, ())
+    first = {NOT_PREPARED: preparers, DATA_ENTRY: entering, CHECKING: reviewers, APPROVAL: approvers}.get(
+        class_stage, ()
+    )
     return ordered_people(first, signers)

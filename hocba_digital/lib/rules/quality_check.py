@@ -4,6 +4,7 @@ Input is plain data per pupil; output is a list of :class:`Finding`, blocking
 errors and warnings, each tied to a pupil (or to the class) with a code and
 parameters the ORM layer words.
 """
+
 from dataclasses import dataclass, field
 
 from . import assessment, personal_id
@@ -24,7 +25,7 @@ class PupilData:
     trait_marks: tuple = ()
     stored_result: str = None
     override_reason: str = None
-    year_result: object = None     # assessment.YearResult computed from the marks
+    year_result: object = None  # assessment.YearResult computed from the marks
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,7 @@ def check_pupil(pupil):
         if problem:
             add(BLOCKING, "score_invalid", subject=subject, period=period, score=score)
         elif assessment.level_score_warning(level, score):
-            add(WARNING, "level_vs_score", subject=subject, period=period, level=level,
-                score=score)
+            add(WARNING, "level_vs_score", subject=subject, period=period, level=level, score=score)
         if level and not (comment or "").strip():
             add(WARNING, "empty_comment", subject=subject, period=period)
     for trait, level, comment in pupil.trait_marks:
@@ -60,13 +60,16 @@ def check_pupil(pupil):
         elif not (comment or "").strip():
             add(WARNING, "empty_trait_comment", trait=trait)
     computed = pupil.year_result
-    if computed is not None and computed.result and pupil.stored_result \
-            and pupil.stored_result != computed.result and not pupil.override_reason:
-        add(BLOCKING, "result_inconsistent", stored=pupil.stored_result,
-            computed=computed.result)
+    if (
+        computed is not None
+        and computed.result
+        and pupil.stored_result
+        and pupil.stored_result != computed.result
+        and not pupil.override_reason
+    ):
+        add(BLOCKING, "result_inconsistent", stored=pupil.stored_result, computed=computed.result)
     if pupil.personal_id:
-        errors = personal_id.errors(personal_id.check(
-            pupil.personal_id, pupil.sex, pupil.birth_year))
+        errors = personal_id.errors(personal_id.check(pupil.personal_id, pupil.sex, pupil.birth_year))
         if errors:
             add(BLOCKING, "personal_id_invalid", issue=errors[0].code)
     else:

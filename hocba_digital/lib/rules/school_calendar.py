@@ -1,4 +1,5 @@
 """School-year arithmetic: names, default deadlines, the year a date falls in."""
+
 import datetime
 
 # The school's own plan: every transcript signed before 15 June, every signed
@@ -23,8 +24,7 @@ def default_deadlines(date_end):
 def bounds_for(day):
     """Typical ``(start, term 1 end, end)`` of the school year ``day`` falls in."""
     first = day.year if day.month >= FIRST_MONTH else day.year - 1
-    return (datetime.date(first, 9, 5), datetime.date(first + 1, 1, 17),
-            datetime.date(first + 1, 5, 31))
+    return (datetime.date(first, 9, 5), datetime.date(first + 1, 1, 17), datetime.date(first + 1, 5, 31))
 
 
 def check_dates(date_start, term1_end, date_end, signing_deadline, sync_deadline):

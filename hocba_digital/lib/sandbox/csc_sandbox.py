@@ -104,9 +104,20 @@ class CscSandbox(LocalServer):
     thread_name = "csc-sandbox"
     fault_kinds = faults.CSC
 
-    def __init__(self, host="127.0.0.1", port=0, *, multisign=10, max_pin_tries=3, sad_lifetime=300,
-                 token_lifetime=3600, timeout_delay=3.0, slow_delay=0.2, tls=None,
-                 name="Hoc Ba So CSC sandbox"):
+    def __init__(
+        self,
+        host="127.0.0.1",
+        port=0,
+        *,
+        multisign=10,
+        max_pin_tries=3,
+        sad_lifetime=300,
+        token_lifetime=3600,
+        timeout_delay=3.0,
+        slow_delay=0.2,
+        tls=None,
+        name="Hoc Ba So CSC sandbox",
+    ):
         super().__init__(host, port, tls, timeout_delay=timeout_delay, slow_delay=slow_delay)
         self.multisign, self.max_pin_tries = multisign, max_pin_tries
         self.sad_lifetime, self.token_lifetime = sad_lifetime, token_lifetime
@@ -132,15 +143,28 @@ class CscSandbox(LocalServer):
         with self._lock:
             self._tokens.clear()
 
-    def add_credential(self, credential_id, key, certificate, chain=(), *, owner, pin=None, auth_mode="explicit",
-                       scal=1, raw_ecdsa=False, description=""):
+    def add_credential(
+        self,
+        credential_id,
+        key,
+        certificate,
+        chain=(),
+        *,
+        owner,
+        pin=None,
+        auth_mode="explicit",
+        scal=1,
+        raw_ecdsa=False,
+        description="",
+    ):
         """``pin=None`` with ``auth_mode="implicit"``: authorisation without PIN.
         ``raw_ecdsa``: ECDSA signatures come back as plain ``r || s``."""
         if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
             raise ValueError("unsupported private key type %s" % type(key).__name__)
         chain = [c for c in chain if c != certificate]
-        self.credentials[credential_id] = _Credential(credential_id, key, certificate, chain, owner, pin,
-                                                      auth_mode, scal, raw_ecdsa, description)
+        self.credentials[credential_id] = _Credential(
+            credential_id, key, certificate, chain, owner, pin, auth_mode, scal, raw_ecdsa, description
+        )
 
     def add_issued(self, credential_id, issued, chain=(), **kw):
         """From a ``pki_factory.Issued`` (key + certificate)."""
@@ -202,8 +226,11 @@ class CscSandbox(LocalServer):
         if endpoint == "signatures/signHash":
             return self._sign_hash(body, headers, corrupt=fault == faults.BAD_SIGNATURE)
         handler = {
-            "info": self._info, "auth/login": self._login, "credentials/list": self._list,
-            "credentials/info": self._cred_info, "credentials/authorize": self._authorize,
+            "info": self._info,
+            "auth/login": self._login,
+            "credentials/list": self._list,
+            "credentials/info": self._cred_info,
+            "credentials/authorize": self._authorize,
         }.get(endpoint)
         if handler is None:
             raise _Fail(404, "invalid_request", "Unknown endpoint")
@@ -211,10 +238,22 @@ class CscSandbox(LocalServer):
 
     # -- endpoints ------------------------------------------------------------
     def _info(self, body, headers):
-        return {"specs": "1.0.4.0", "name": self.name, "logo": "", "region": "VN", "lang": "vi-VN",
-                "description": "Local test service", "authType": ["basic"],
-                "methods": ["auth/login", "credentials/list", "credentials/info", "credentials/authorize",
-                            "signatures/signHash"]}
+        return {
+            "specs": "1.0.4.0",
+            "name": self.name,
+            "logo": "",
+            "region": "VN",
+            "lang": "vi-VN",
+            "description": "Local test service",
+            "authType": ["basic"],
+            "methods": [
+                "auth/login",
+                "credentials/list",
+                "credentials/info",
+                "credentials/authorize",
+                "signatures/signHash",
+            ],
+        }
 
     def _login(self, body, headers):
         value = headers.get("Authorization") or ""
@@ -223,8 +262,11 @@ class CscSandbox(LocalServer):
         except (binascii.Error, UnicodeDecodeError):
             username = password = None
         known = self.users.get(username)
-        if (not value.startswith("Basic ") or known is None
-                or not hmac.compare_digest(known.encode(), password.encode())):
+        if (
+            not value.startswith("Basic ")
+            or known is None
+            or not hmac.compare_digest(known.encode(), password.encode())
+        ):
             raise _Fail(401, "invalid_grant", "Invalid username or password")
         return {"access_token": self.issue_token(username), "expires_in": self.token_lifetime}
 
@@ -235,19 +277,28 @@ class CscSandbox(LocalServer):
     def _cred_info(self, body, headers):
         credential = self._credential(body, self._user(headers))
         which = body.get("certificates", "single")
-        certs = {"none": [], "single": [credential.certificate],
-                 "chain": [credential.certificate] + credential.chain}.get(which)
+        certs = {
+            "none": [],
+            "single": [credential.certificate],
+            "chain": [credential.certificate] + credential.chain,
+        }.get(which)
         if certs is None:
             raise _Fail(400, "invalid_request", "Invalid parameter certificates")
         cert = credential.certificate
         return {
             "description": credential.description,
-            "key": {"status": "disabled" if credential.locked else "enabled", "algo": credential.algorithms(),
-                    "len": cert.public_key().key_size},
-            "cert": {"status": "valid", "certificates": [base64.b64encode(c.public_bytes(Encoding.DER)).decode()
-                                                         for c in certs],
-                     "issuerDN": cert.issuer.rfc4514_string(), "subjectDN": cert.subject.rfc4514_string(),
-                     "serialNumber": format(cert.serial_number, "x")},
+            "key": {
+                "status": "disabled" if credential.locked else "enabled",
+                "algo": credential.algorithms(),
+                "len": cert.public_key().key_size,
+            },
+            "cert": {
+                "status": "valid",
+                "certificates": [base64.b64encode(c.public_bytes(Encoding.DER)).decode() for c in certs],
+                "issuerDN": cert.issuer.rfc4514_string(),
+                "subjectDN": cert.subject.rfc4514_string(),
+                "serialNumber": format(cert.serial_number, "x"),
+            },
             "authMode": credential.auth_mode,
             "SCAL": str(credential.scal),
             "PIN": {"presence": "true" if credential.pin else "false", "format": "N", "label": "PIN"},
@@ -278,12 +329,19 @@ class CscSandbox(LocalServer):
                     if credential.failed_pins >= self.max_pin_tries:
                         credential.locked = True
                         raise _Fail(400, "invalid_pin", "The PIN is invalid; the PIN is now locked")
-                    raise _Fail(400, "invalid_pin", "The PIN is invalid (%d tries left)"
-                                % (self.max_pin_tries - credential.failed_pins))
+                    raise _Fail(
+                        400,
+                        "invalid_pin",
+                        "The PIN is invalid (%d tries left)" % (self.max_pin_tries - credential.failed_pins),
+                    )
                 credential.failed_pins = 0
             sad = secrets.token_urlsafe(32)
-            self._sads[sad] = {"credential": credential.id, "left": count, "until": time.time() + self.sad_lifetime,
-                               "hashes": set(pinned) if credential.scal >= 2 else None}
+            self._sads[sad] = {
+                "credential": credential.id,
+                "left": count,
+                "until": time.time() + self.sad_lifetime,
+                "hashes": set(pinned) if credential.scal >= 2 else None,
+            }
         return {"SAD": sad, "expiresIn": self.sad_lifetime}
 
     def _sign_hash(self, body, headers, corrupt=False):
@@ -340,7 +398,7 @@ class _Handler(BaseHTTPRequestHandler):
         sandbox = self.server.sandbox
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         path = self.path.split("?", 1)[0]
-        endpoint = path[len(API):].strip("/") if path.startswith(API) else path
+        endpoint = path[len(API) :].strip("/") if path.startswith(API) else path
         fault = sandbox.take_fault(endpoint)
         if fault == faults.TIMEOUT:
             sandbox.hold(sandbox.timeout_delay)

@@ -14,6 +14,7 @@ HTTP server on 127.0.0.1 and the demo database behind an Odoo route
 Which requests fail and how (tests, bench) is a ``faults.FaultPlan``: queued
 faults, a rate, or a request header.
 """
+
 import contextlib
 import datetime
 import fcntl
@@ -144,26 +145,31 @@ class Receiver:
 
     def _authorised(self, headers):
         given = headers.get("Authorization") or ""
-        return bool(self.token) and given.startswith("Bearer ") and hmac.compare_digest(
-            given[7:].encode(), self.token.encode())
+        return (
+            bool(self.token)
+            and given.startswith("Bearer ")
+            and hmac.compare_digest(given[7:].encode(), self.token.encode())
+        )
 
     @staticmethod
     def ack(record, duplicate):
-        return {key: record.get(key) for key in (
-            "receiver_ref", "idempotency_key", "package_sha256", "received_at", "document_id",
-            "version")} | {"duplicate": duplicate}
+        return {
+            key: record.get(key)
+            for key in ("receiver_ref", "idempotency_key", "package_sha256", "received_at", "document_id", "version")
+        } | {"duplicate": duplicate}
 
     def submit(self, headers, body, content_type=None):
         if not self._authorised(headers):
             return _error(401, "unauthorized", "Missing or wrong bearer token")
         key = headers.get(KEY_HEADER) or ""
         if not KEY_PATTERN.match(key):
-            return _error(400, "idempotency_key_missing",
-                          "An Idempotency-Key header of 8 to 128 characters [A-Za-z0-9._:-] "
-                          "is required")
+            return _error(
+                400,
+                "idempotency_key_missing",
+                "An Idempotency-Key header of 8 to 128 characters [A-Za-z0-9._:-] is required",
+            )
         if (content_type or headers.get("Content-Type") or "").split(";")[0].strip() != ep.MEDIA_TYPE:
-            return _error(415, "unsupported_media_type",
-                          "The package must be sent as %s" % ep.MEDIA_TYPE)
+            return _error(415, "unsupported_media_type", "The package must be sent as %s" % ep.MEDIA_TYPE)
         if len(body) > ep.MAX_PACKAGE:
             return _error(413, "too_large", "The package is larger than %d bytes" % ep.MAX_PACKAGE)
         digest = ep.sha256(body)
@@ -174,8 +180,11 @@ class Receiver:
             record = self.store.get(key)
             if record is not None:
                 if record["package_sha256"] != digest:
-                    return _error(409, "idempotency_key_reused",
-                                  "This key was used for another package (%s)" % record["receiver_ref"])
+                    return _error(
+                        409,
+                        "idempotency_key_reused",
+                        "This key was used for another package (%s)" % record["receiver_ref"],
+                    )
                 record["receipts"] += 1
                 self.store.put(record)
                 return 200, self.ack(record, True)
@@ -185,15 +194,20 @@ class Receiver:
                 return _error(422, "package_invalid", "The package is not valid", exc.reasons)
             school = manifest["school"]["code"]
             if self.schools is not None and school not in self.schools:
-                return _error(403, "school_not_allowed",
-                              "This token may not send for school %s" % school)
+                return _error(403, "school_not_allowed", "This token may not send for school %s" % school)
             document = manifest["document"]
             record = {
-                "receiver_ref": self.store.next_ref(), "idempotency_key": key,
-                "package_sha256": digest, "received_at": _now(), "receipts": 1,
-                "document_id": document["id"], "version": document["version"],
-                "replaces": (document.get("replaces") or {}).get("id"), "school_code": school,
-                "moet_code": manifest["pupil"]["moet_code"], "school_year": manifest["school_year"],
+                "receiver_ref": self.store.next_ref(),
+                "idempotency_key": key,
+                "package_sha256": digest,
+                "received_at": _now(),
+                "receipts": 1,
+                "document_id": document["id"],
+                "version": document["version"],
+                "replaces": (document.get("replaces") or {}).get("id"),
+                "school_code": school,
+                "moet_code": manifest["pupil"]["moet_code"],
+                "school_year": manifest["school_year"],
             }
             self.store.put(record, body)
             return 201, self.ack(record, False)

@@ -30,6 +30,7 @@ TLS: ``tls=(certfile, keyfile)``, and ``client_ca`` to require a client
 certificate signed by it (``make_tls_files`` writes a CA, a server certificate
 for 127.0.0.1 and a client certificate).  Not a secure service otherwise.
 """
+
 import argparse
 import contextlib
 import datetime
@@ -58,10 +59,21 @@ class ExchangeSandbox(LocalServer):
     thread_name = "exchange-sandbox"
     fault_kinds = sandbox_faults.EXCHANGE
 
-    def __init__(self, token="sandbox-token", *, host="127.0.0.1", port=0, store=None, faults=None,
-                 timeout_delay=3.0, slow_delay=0.2, tls=None, client_ca=None, schools=None):
-        super().__init__(host, port, tls, client_ca, timeout_delay=timeout_delay,
-                         slow_delay=slow_delay)
+    def __init__(
+        self,
+        token="sandbox-token",
+        *,
+        host="127.0.0.1",
+        port=0,
+        store=None,
+        faults=None,
+        timeout_delay=3.0,
+        slow_delay=0.2,
+        tls=None,
+        client_ca=None,
+        schools=None,
+    ):
+        super().__init__(host, port, tls, client_ca, timeout_delay=timeout_delay, slow_delay=slow_delay)
         self.receiver = Receiver(store or MemoryStore(), token, schools=schools)
         if faults is not None:
             self.faults = faults
@@ -113,14 +125,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _path(self):
         path = self.path.split("?", 1)[0].rstrip("/")
-        return path[len(API):] if path.startswith(API) else None
+        return path[len(API) :] if path.startswith(API) else None
 
     def do_GET(self):  # noqa: N802
         sandbox = self.server.sandbox
         path = self._path()
         if not path or not path.startswith("/packages/"):
             return self._send(404, {"error": "not_found", "message": "Unknown endpoint"})
-        return self._send(*sandbox.receiver.status(self.headers, path[len("/packages/"):]))
+        return self._send(*sandbox.receiver.status(self.headers, path[len("/packages/") :]))
 
     def do_POST(self):  # noqa: N802
         sandbox = self.server.sandbox
@@ -138,8 +150,14 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == sandbox_faults.ERROR_500:
             return self._send(500, {"error": "server_error", "message": "Injected failure"})
         if fault == sandbox_faults.REJECT:
-            return self._send(422, {"error": "content_rejected", "message": "Injected rejection",
-                                    "details": ["the sandbox was told to reject this package"]})
+            return self._send(
+                422,
+                {
+                    "error": "content_rejected",
+                    "message": "Injected rejection",
+                    "details": ["the sandbox was told to reject this package"],
+                },
+            )
         if fault == sandbox_faults.SLOW:
             sandbox.hold(sandbox.slow_delay)
         status, payload = sandbox.receiver.submit(self.headers, body)
@@ -148,8 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == sandbox_faults.TIMEOUT:
             sandbox.hold(sandbox.timeout_delay)
             return self._drop()
-        return self._send(status, payload,
-                          twice=fault == sandbox_faults.DUPLICATE_ACK and status < 300)
+        return self._send(status, payload, twice=fault == sandbox_faults.DUPLICATE_ACK and status < 300)
 
 
 ExchangeSandbox.handler_class = _Handler
@@ -172,12 +189,16 @@ def make_tls_files(directory, host="127.0.0.1"):
 
     def issue(name, key, issuer=None, issuer_key=None, ca=False, san=None, eku=None):
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-        builder = (x509.CertificateBuilder().subject_name(subject)
-                   .issuer_name(issuer.subject if issuer else subject).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(minutes=5))
-                   .not_valid_after(now + datetime.timedelta(days=30))
-                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer.subject if issuer else subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
         if san:
             builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
         if eku:
@@ -191,18 +212,20 @@ def make_tls_files(directory, host="127.0.0.1"):
         return path
 
     pem = serialization.Encoding.PEM
-    key_pem = lambda k: k.private_bytes(pem, serialization.PrivateFormat.PKCS8,  # noqa: E731
-                                        serialization.NoEncryption())
+
+    def key_pem(key):
+        return key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
     ca_key, server_key, client_key = (ec.generate_private_key(ec.SECP256R1()) for _i in range(3))
     ca = issue("Exchange sandbox test CA", ca_key, ca=True)
     try:
         names = [x509.IPAddress(ipaddress.ip_address(host))]
     except ValueError:
         names = [x509.DNSName(host)]
-    server = issue(host, server_key, ca, ca_key, san=names + [x509.DNSName("localhost")],
-                   eku=ExtendedKeyUsageOID.SERVER_AUTH)
-    client = issue("School exchange client", client_key, ca, ca_key,
-                   eku=ExtendedKeyUsageOID.CLIENT_AUTH)
+    server = issue(
+        host, server_key, ca, ca_key, san=names + [x509.DNSName("localhost")], eku=ExtendedKeyUsageOID.SERVER_AUTH
+    )
+    client = issue("School exchange client", client_key, ca, ca_key, eku=ExtendedKeyUsageOID.CLIENT_AUTH)
     return {
         "ca": write("ca.pem", ca.public_bytes(pem)),
         "server_cert": write("server.pem", server.public_bytes(pem)),
@@ -219,8 +242,13 @@ def main(argv=None):
     parser.add_argument("--token", default="sandbox-token")
     parser.add_argument("--dir", help="keep what is received in this directory (default: memory)")
     parser.add_argument("--fault-rate", type=float, default=0.0)
-    parser.add_argument("--fault", action="append", choices=sandbox_faults.EXCHANGE, default=[],
-                        help="fault kinds of the rate (default: the retryable ones)")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        choices=sandbox_faults.EXCHANGE,
+        default=[],
+        help="fault kinds of the rate (default: the retryable ones)",
+    )
     args = parser.parse_args(argv)
     store = DirectoryStore(args.dir) if args.dir else MemoryStore()
     faults = FaultPlan(args.fault_rate, args.fault or None, allowed=sandbox_faults.EXCHANGE)

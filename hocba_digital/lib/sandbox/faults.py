@@ -42,6 +42,7 @@ Old names, still accepted on input (``LEGACY``): ``"500"`` and ``"error500"``
 (``error_500``), ``"error503"`` (``error_503``), ``"garbage"`` and
 ``"malformed"`` (``bad_body``), ``"drop_after_store"`` (``lost_answer``).
 """
+
 import collections
 import random
 import threading
@@ -53,10 +54,28 @@ ERROR_500, ERROR_503, RATE_LIMIT = "error_500", "error_503", "rate_limit"
 DUPLICATE_ACK, REJECT = "duplicate_ack", "reject"
 BAD_BODY, WRONG_RESULTS, BAD_SIGNATURE = "bad_body", "wrong_results", "bad_signature"
 
-FAULTS = (TIMEOUT, SLOW, ERROR_500, ERROR_503, RATE_LIMIT, DROP, LOST_ANSWER, DUPLICATE_ACK,
-          REJECT, BAD_BODY, WRONG_RESULTS, BAD_SIGNATURE)
-LEGACY = {"500": ERROR_500, "error500": ERROR_500, "error503": ERROR_503, "garbage": BAD_BODY,
-          "malformed": BAD_BODY, "drop_after_store": LOST_ANSWER}
+FAULTS = (
+    TIMEOUT,
+    SLOW,
+    ERROR_500,
+    ERROR_503,
+    RATE_LIMIT,
+    DROP,
+    LOST_ANSWER,
+    DUPLICATE_ACK,
+    REJECT,
+    BAD_BODY,
+    WRONG_RESULTS,
+    BAD_SIGNATURE,
+)
+LEGACY = {
+    "500": ERROR_500,
+    "error500": ERROR_500,
+    "error503": ERROR_503,
+    "garbage": BAD_BODY,
+    "malformed": BAD_BODY,
+    "drop_after_store": LOST_ANSWER,
+}
 
 # what each service plays
 CSC = (TIMEOUT, SLOW, ERROR_500, DROP, BAD_SIGNATURE)

@@ -11,6 +11,7 @@ Faults: ``faults`` is the sandbox's :class:`faults.FaultPlan` (the faults of
 and waits with ``hold(seconds)`` (``timeout_delay`` for "timeout",
 ``slow_delay`` for "slow"), which ``stop()`` cuts short.
 """
+
 import ssl
 import threading
 from http.server import ThreadingHTTPServer
@@ -30,8 +31,7 @@ class LocalServer:
     thread_name = "local-server"
     fault_kinds = sandbox_faults.FAULTS
 
-    def __init__(self, host="127.0.0.1", port=0, tls=None, client_ca=None, *, timeout_delay=3.0,
-                 slow_delay=0.2):
+    def __init__(self, host="127.0.0.1", port=0, tls=None, client_ca=None, *, timeout_delay=3.0, slow_delay=0.2):
         self.host, self.port, self.tls, self.client_ca = host, port, tls, client_ca
         self.faults = sandbox_faults.FaultPlan(allowed=self.fault_kinds)
         self.timeout_delay, self.slow_delay = timeout_delay, slow_delay
@@ -70,8 +70,7 @@ class LocalServer:
             return self
         self._stopping.clear()
         self.bind()
-        self._thread = threading.Thread(target=self._server.serve_forever, name=self.thread_name,
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name=self.thread_name, daemon=True)
         self._thread.start()
         return self
 

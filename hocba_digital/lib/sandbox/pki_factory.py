@@ -113,11 +113,13 @@ def _labelled(prefix, text):
 
 def _pki_name(prefix, common_name):
     """The name of one of the PKI's own certificates (CAs, OCSP responder, TSA)."""
-    return _name([
-        (NameOID.COUNTRY_NAME, "VN"),
-        (NameOID.ORGANIZATION_NAME, _labelled(prefix, "Hoc Ba So PKI")),
-        (NameOID.COMMON_NAME, _labelled(prefix, common_name)),
-    ])
+    return _name(
+        [
+            (NameOID.COUNTRY_NAME, "VN"),
+            (NameOID.ORGANIZATION_NAME, _labelled(prefix, "Hoc Ba So PKI")),
+            (NameOID.COMMON_NAME, _labelled(prefix, common_name)),
+        ]
+    )
 
 
 @dataclass
@@ -193,9 +195,7 @@ class DemoPKI:
         issued = person if isinstance(person, Issued) else self._lookup(person)
         if isinstance(passphrase, str):
             passphrase = passphrase.encode()
-        encryption = (
-            serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
-        )
+        encryption = serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
         return pkcs12.serialize_key_and_certificates(
             issued.name.encode(), issued.key, issued.cert, [self.intermediate.cert], encryption
         )
@@ -206,15 +206,21 @@ class DemoPKI:
         now = datetime.datetime.now(UTC)
         not_before = not_before or now - datetime.timedelta(minutes=5)
         not_after = not_after or now + datetime.timedelta(days=self.leaf_days)
-        subject = _name([
-            (NameOID.COUNTRY_NAME, "VN"),
-            (NameOID.ORGANIZATION_NAME, _labelled(self.prefix, self.organisation)),
-            (NameOID.TITLE, person.role),
-            (NameOID.SERIAL_NUMBER, person.serial),
-            (NameOID.COMMON_NAME, person.name),
-        ])
+        subject = _name(
+            [
+                (NameOID.COUNTRY_NAME, "VN"),
+                (NameOID.ORGANIZATION_NAME, _labelled(self.prefix, self.organisation)),
+                (NameOID.TITLE, person.role),
+                (NameOID.SERIAL_NUMBER, person.serial),
+                (NameOID.COMMON_NAME, person.name),
+            ]
+        )
         issued = self._issue_leaf(
-            person.name, subject, not_before, not_after, key=key,
+            person.name,
+            subject,
+            not_before,
+            not_after,
+            key=key,
             eku=None,
         )
         if register:
@@ -222,8 +228,9 @@ class DemoPKI:
             self.persons[person.key] = person
         return issued
 
-    def _issue_leaf(self, label, subject, not_before, not_after, key=None, eku=None, eku_critical=False,
-                    ocsp_nocheck=False):
+    def _issue_leaf(
+        self, label, subject, not_before, not_after, key=None, eku=None, eku_critical=False, ocsp_nocheck=False
+    ):
         key = key or _new_key(self.key_type)
         builder = _base_builder(subject, self.intermediate, key.public_key(), not_before, not_after)
         builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -234,8 +241,9 @@ class DemoPKI:
             builder = builder.add_extension(x509.OCSPNoCheck(), critical=False)
         else:
             builder = builder.add_extension(_crl_dp(self.crl_url), critical=False)
-            builder = builder.add_extension(_aia(self.ocsp_url, "%s/certs/intermediate.cer" % self.base_url),
-                                            critical=False)
+            builder = builder.add_extension(
+                _aia(self.ocsp_url, "%s/certs/intermediate.cer" % self.base_url), critical=False
+            )
         cert = builder.sign(self.intermediate.key, hashes.SHA256())
         return Issued(label, key, cert)
 
@@ -255,9 +263,7 @@ class DemoPKI:
             .last_update(this_update)
             .next_update(next_update)
             .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
-            )
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False)
         )
         for item in revoked:
             reason = None
@@ -301,20 +307,28 @@ def _key_usage(digital_signature=False, content_commitment=False, key_cert_sign=
 
 
 def _crl_dp(url):
-    return x509.CRLDistributionPoints([
-        x509.DistributionPoint(
-            full_name=[x509.UniformResourceIdentifier(url)], relative_name=None, reasons=None, crl_issuer=None
-        )
-    ])
+    return x509.CRLDistributionPoints(
+        [
+            x509.DistributionPoint(
+                full_name=[x509.UniformResourceIdentifier(url)], relative_name=None, reasons=None, crl_issuer=None
+            )
+        ]
+    )
 
 
 def _aia(ocsp_url, ca_issuers_url):
     descriptions = []
     if ocsp_url:
-        descriptions.append(x509.AccessDescription(
-            x509.oid.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)))
-    descriptions.append(x509.AccessDescription(
-        x509.oid.AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(ca_issuers_url)))
+        descriptions.append(
+            x509.AccessDescription(
+                x509.oid.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
+            )
+        )
+    descriptions.append(
+        x509.AccessDescription(
+            x509.oid.AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(ca_issuers_url)
+        )
+    )
     return x509.AuthorityInformationAccess(descriptions)
 
 
@@ -342,10 +356,19 @@ def _ca_builder(subject, issuer, key, not_before, not_after, path_length):
     return builder.add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
 
 
-def build_pki(people=(), base_url="http://127.0.0.1:8070", prefix="DEMO",
-              organisation="Trường Tiểu học Hòa Bình", key_type="rsa",
-              now=None, ca_days=3650, leaf_days=365, not_before=None,
-              leaf_not_after=None, revoked=()):
+def build_pki(
+    people=(),
+    base_url="http://127.0.0.1:8070",
+    prefix="DEMO",
+    organisation="Trường Tiểu học Hòa Bình",
+    key_type="rsa",
+    now=None,
+    ca_days=3650,
+    leaf_days=365,
+    not_before=None,
+    leaf_not_after=None,
+    revoked=(),
+):
     """Make a whole demo PKI.
 
     ``people``: iterable of Person (or dicts with the same keys).
@@ -366,33 +389,69 @@ def build_pki(people=(), base_url="http://127.0.0.1:8070", prefix="DEMO",
 
     # root CA: self-signed
     root_key = _new_key(key_type)
-    builder = _ca_builder(_pki_name(prefix, "Hoc Ba So Root CA"), None, root_key, ca_from,
-                          now + datetime.timedelta(days=ca_days), path_length=1)
+    builder = _ca_builder(
+        _pki_name(prefix, "Hoc Ba So Root CA"),
+        None,
+        root_key,
+        ca_from,
+        now + datetime.timedelta(days=ca_days),
+        path_length=1,
+    )
     root = Issued("root", root_key, builder.sign(root_key, hashes.SHA256()))
 
     # intermediate CA
     inter_key = _new_key(key_type)
-    builder = _ca_builder(_pki_name(prefix, "Hoc Ba So Issuing CA"), root, inter_key, ca_from,
-                          now + datetime.timedelta(days=ca_days // 2), path_length=0)
+    builder = _ca_builder(
+        _pki_name(prefix, "Hoc Ba So Issuing CA"),
+        root,
+        inter_key,
+        ca_from,
+        now + datetime.timedelta(days=ca_days // 2),
+        path_length=0,
+    )
     builder = builder.add_extension(_crl_dp("%s/crl/root.crl" % base_url), critical=False)
     builder = builder.add_extension(_aia("%s/ocsp" % base_url, "%s/certs/root.cer" % base_url), critical=False)
     intermediate = Issued("intermediate", inter_key, builder.sign(root_key, hashes.SHA256()))
 
-    pki = DemoPKI(base_url=base_url, prefix=prefix, organisation=organisation, key_type=key_type,
-                  root=root, intermediate=intermediate, seal=None, ocsp=None, tsa=None, leaf_days=leaf_days)
+    pki = DemoPKI(
+        base_url=base_url,
+        prefix=prefix,
+        organisation=organisation,
+        key_type=key_type,
+        root=root,
+        intermediate=intermediate,
+        seal=None,
+        ocsp=None,
+        tsa=None,
+        leaf_days=leaf_days,
+    )
 
-    seal_subject = _name([
-        (NameOID.COUNTRY_NAME, "VN"),
-        (NameOID.ORGANIZATION_NAME, org),
-        (NameOID.ORGANIZATIONAL_UNIT_NAME, "Con dau so / School seal"),
-        (NameOID.COMMON_NAME, org),
-    ])
+    seal_subject = _name(
+        [
+            (NameOID.COUNTRY_NAME, "VN"),
+            (NameOID.ORGANIZATION_NAME, org),
+            (NameOID.ORGANIZATIONAL_UNIT_NAME, "Con dau so / School seal"),
+            (NameOID.COMMON_NAME, org),
+        ]
+    )
     pki.seal = pki._issue_leaf("seal", seal_subject, leaf_from, leaf_until)
 
-    pki.ocsp = pki._issue_leaf("ocsp", _pki_name(prefix, "Hoc Ba So OCSP Responder"), leaf_from,
-                               leaf_until, eku=[ExtendedKeyUsageOID.OCSP_SIGNING], ocsp_nocheck=True)
-    pki.tsa = pki._issue_leaf("tsa", _pki_name(prefix, "Hoc Ba So Time Stamping Authority"), leaf_from,
-                              leaf_until, eku=[ExtendedKeyUsageOID.TIME_STAMPING], eku_critical=True)
+    pki.ocsp = pki._issue_leaf(
+        "ocsp",
+        _pki_name(prefix, "Hoc Ba So OCSP Responder"),
+        leaf_from,
+        leaf_until,
+        eku=[ExtendedKeyUsageOID.OCSP_SIGNING],
+        ocsp_nocheck=True,
+    )
+    pki.tsa = pki._issue_leaf(
+        "tsa",
+        _pki_name(prefix, "Hoc Ba So Time Stamping Authority"),
+        leaf_from,
+        leaf_until,
+        eku=[ExtendedKeyUsageOID.TIME_STAMPING],
+        eku_critical=True,
+    )
 
     for person in people:
         if isinstance(person, dict):

@@ -54,8 +54,9 @@ class Authority:
     Without ``responder_cert`` the CA signs its own responses.
     """
 
-    def __init__(self, issuer_cert, issuer_key, responder_cert=None, responder_key=None,
-                 revoked=None, known_serials=None):
+    def __init__(
+        self, issuer_cert, issuer_key, responder_cert=None, responder_key=None, revoked=None, known_serials=None
+    ):
         self.issuer_cert = issuer_cert
         self.issuer_key = issuer_key
         self.responder_cert = responder_cert or issuer_cert
@@ -79,8 +80,7 @@ def _public_key_bits(cert):
 
 def revoked_from_crl(crl_der):
     """{serial: (revocation datetime, reason or None)} of a DER (or PEM) CRL."""
-    crl = (x509.load_pem_x509_crl(crl_der) if crl_der.lstrip().startswith(b"-----")
-           else x509.load_der_x509_crl(crl_der))
+    crl = x509.load_pem_x509_crl(crl_der) if crl_der.lstrip().startswith(b"-----") else x509.load_der_x509_crl(crl_der)
     result = {}
     for entry in crl:
         try:
@@ -108,8 +108,9 @@ def answer_ocsp(request_der, authorities, *, now=None, validity=datetime.timedel
         algorithm = request.hash_algorithm
     except (ValueError, UnsupportedAlgorithm):  # any unreadable body
         return _ocsp_error(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
-    authority = next((a for a in authorities if a.matches(
-        algorithm, request.issuer_name_hash, request.issuer_key_hash)), None)
+    authority = next(
+        (a for a in authorities if a.matches(algorithm, request.issuer_name_hash, request.issuer_key_hash)), None
+    )
     if authority is None:
         return _ocsp_error(ocsp.OCSPResponseStatus.UNAUTHORIZED)
     now = (now or datetime.datetime.now(UTC)).replace(microsecond=0)
@@ -122,10 +123,21 @@ def answer_ocsp(request_der, authorities, *, now=None, validity=datetime.timedel
         status = ocsp.OCSPCertStatus.UNKNOWN
     else:
         status = ocsp.OCSPCertStatus.GOOD
-    builder = ocsp.OCSPResponseBuilder().add_response_by_hash(
-        request.issuer_name_hash, request.issuer_key_hash, serial, algorithm, status,
-        now - datetime.timedelta(minutes=1), now + validity, revoked_at, reason,
-    ).responder_id(ocsp.OCSPResponderEncoding.HASH, authority.responder_cert)
+    builder = (
+        ocsp.OCSPResponseBuilder()
+        .add_response_by_hash(
+            request.issuer_name_hash,
+            request.issuer_key_hash,
+            serial,
+            algorithm,
+            status,
+            now - datetime.timedelta(minutes=1),
+            now + validity,
+            revoked_at,
+            reason,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, authority.responder_cert)
+    )
     if authority.responder_cert != authority.issuer_cert:
         builder = builder.certificates([authority.responder_cert])
     with contextlib.suppress(x509.ExtensionNotFound):  # a request without a nonce
@@ -143,9 +155,17 @@ class _RejectionResp(core.Sequence):
 
 
 def _tsa_reject(fail_info, text):
-    return _RejectionResp({"status": tsp.PKIStatusInfo({
-        "status": "rejection", "status_string": [text], "fail_info": tsp.PKIFailureInfo({fail_info}),
-    })}).dump()
+    return _RejectionResp(
+        {
+            "status": tsp.PKIStatusInfo(
+                {
+                    "status": "rejection",
+                    "status_string": [text],
+                    "fail_info": tsp.PKIFailureInfo({fail_info}),
+                }
+            )
+        }
+    ).dump()
 
 
 def _asn1(cert):
@@ -180,9 +200,12 @@ def answer_tsa(request_der, tsa_cert, tsa_key, *, chain=(), now=None, policy=TSA
     now = now or datetime.datetime.now(UTC)
     asn1_tsa = _asn1(tsa_cert)
     info = {
-        "version": "v1", "policy": policy, "message_imprint": imprint,
+        "version": "v1",
+        "policy": policy,
+        "message_imprint": imprint,
         "serial_number": serial or int.from_bytes(os.urandom(8), "big"),
-        "gen_time": now.astimezone(UTC), "accuracy": {"seconds": 1},
+        "gen_time": now.astimezone(UTC),
+        "accuracy": {"seconds": 1},
         "tsa": asn1_x509.GeneralName(name="directory_name", value=asn1_tsa.subject),
     }
     if nonce is not None:
@@ -191,17 +214,27 @@ def answer_tsa(request_der, tsa_cert, tsa_key, *, chain=(), now=None, policy=TSA
     # ESS signingCertificate v1, not v2: when pyHanko force-encodes a signature
     # holding the token, asn1crypto re-encodes an ESSCertIDv2 (rebuilding its
     # default hash_algorithm) so many times that one B-T signature took ~15 s.
-    ess = tsp.SigningCertificate({"certs": [{
-        "cert_hash": hashlib.sha1(asn1_tsa.dump()).digest(),  # noqa: S324 - an identifier, as RFC 2634 says
-        "issuer_serial": {"issuer": [asn1_x509.GeneralName(name="directory_name", value=asn1_tsa.issuer)],
-                          "serial_number": asn1_tsa.serial_number},
-    }]})
-    attrs = cms.CMSAttributes([
-        {"type": "content_type", "values": ["tst_info"]},
-        {"type": "signing_time", "values": [cms.Time({"utc_time": core.UTCTime(now.astimezone(UTC))})]},
-        {"type": "message_digest", "values": [hashlib.sha256(info_der).digest()]},
-        {"type": "signing_certificate", "values": [ess]},
-    ])
+    ess = tsp.SigningCertificate(
+        {
+            "certs": [
+                {
+                    "cert_hash": hashlib.sha1(asn1_tsa.dump()).digest(),  # noqa: S324 - an identifier, as RFC 2634 says
+                    "issuer_serial": {
+                        "issuer": [asn1_x509.GeneralName(name="directory_name", value=asn1_tsa.issuer)],
+                        "serial_number": asn1_tsa.serial_number,
+                    },
+                }
+            ]
+        }
+    )
+    attrs = cms.CMSAttributes(
+        [
+            {"type": "content_type", "values": ["tst_info"]},
+            {"type": "signing_time", "values": [cms.Time({"utc_time": core.UTCTime(now.astimezone(UTC))})]},
+            {"type": "message_digest", "values": [hashlib.sha256(info_der).digest()]},
+            {"type": "signing_certificate", "values": [ess]},
+        ]
+    )
     if isinstance(tsa_key, rsa.RSAPrivateKey):
         signature = tsa_key.sign(attrs.dump(), padding.PKCS1v15(), hashes.SHA256())
         sig_alg = "sha256_rsa"
@@ -210,15 +243,19 @@ def answer_tsa(request_der, tsa_cert, tsa_key, *, chain=(), now=None, policy=TSA
         sig_alg = "sha256_ecdsa"
     else:
         return _tsa_reject("system_failure", "unsupported TSA key")
-    signer_info = cms.SignerInfo({
-        "version": "v1",
-        "sid": cms.SignerIdentifier(name="issuer_and_serial_number", value={
-            "issuer": asn1_tsa.issuer, "serial_number": asn1_tsa.serial_number}),
-        "digest_algorithm": {"algorithm": "sha256"},
-        "signed_attrs": attrs,
-        "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": sig_alg}),
-        "signature": signature,
-    })
+    signer_info = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                name="issuer_and_serial_number",
+                value={"issuer": asn1_tsa.issuer, "serial_number": asn1_tsa.serial_number},
+            ),
+            "digest_algorithm": {"algorithm": "sha256"},
+            "signed_attrs": attrs,
+            "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": sig_alg}),
+            "signature": signature,
+        }
+    )
     signed_data = {
         "version": "v3",
         "digest_algorithms": [{"algorithm": "sha256"}],
@@ -248,10 +285,20 @@ def authorities_of(pki, strict=False):
     if strict:
         known = {i.serial_number for i in list(pki.people.values()) + [pki.seal, pki.ocsp, pki.tsa]}
     return [
-        Authority(pki.intermediate.cert, pki.intermediate.key, pki.ocsp.cert, pki.ocsp.key,
-                  revoked_from_crl(pki.crl_der), known),
-        Authority(pki.root.cert, pki.root.key, revoked=revoked_from_crl(pki.root_crl_der),
-                  known_serials={pki.intermediate.serial_number} if strict else None),
+        Authority(
+            pki.intermediate.cert,
+            pki.intermediate.key,
+            pki.ocsp.cert,
+            pki.ocsp.key,
+            revoked_from_crl(pki.crl_der),
+            known,
+        ),
+        Authority(
+            pki.root.cert,
+            pki.root.key,
+            revoked=revoked_from_crl(pki.root_crl_der),
+            known_serials={pki.intermediate.serial_number} if strict else None,
+        ),
     ]
 
 
@@ -386,8 +433,10 @@ class PkiSandbox(LocalServer):
 
     def revoke(self, *items):
         """Add revocations (as ``DemoPKI.make_crl`` items) to those already published."""
-        current = [(serial, when, reason) if reason is not None else (serial, when)
-                   for serial, (when, reason) in revoked_from_crl(self.pki.crl_der).items()]
+        current = [
+            (serial, when, reason) if reason is not None else (serial, when)
+            for serial, (when, reason) in revoked_from_crl(self.pki.crl_der).items()
+        ]
         return self.pki.revoke(*current, *items)
 
     def start(self):

@@ -27,6 +27,7 @@ not JSON), ``"wrong_results"`` (200 with one result missing).  ``calls`` counts 
 ``registry.processed`` the distinct requests processed (a replay of a known
 Idempotency-Key is not processed again).
 """
+
 import collections
 import contextlib
 import datetime
@@ -60,13 +61,19 @@ class Refusal(Exception):
 
 
 def citizen_to_json(identity):
-    return {"personal_id": identity.personal_id, "full_name": identity.name,
-            "birth_date": identity.birth_date.isoformat(), "sex": identity.sex}
+    return {
+        "personal_id": identity.personal_id,
+        "full_name": identity.name,
+        "birth_date": identity.birth_date.isoformat(),
+        "sex": identity.sex,
+    }
 
 
 def citizens_from_json(items):
-    return [Identity(item["full_name"], datetime.date.fromisoformat(item["birth_date"]),
-                     item["sex"], item["personal_id"]) for item in items]
+    return [
+        Identity(item["full_name"], datetime.date.fromisoformat(item["birth_date"]), item["sex"], item["personal_id"])
+        for item in items
+    ]
 
 
 class PopulationRegistry:
@@ -95,8 +102,7 @@ class PopulationRegistry:
     def authorise(self, header):
         token = header[7:] if (header or "").startswith("Bearer ") else ""
         known = self.tokens
-        if not token or (known is not None
-                         and not any(hmac.compare_digest(token, t) for t in known)):
+        if not token or (known is not None and not any(hmac.compare_digest(token, t) for t in known)):
             raise Refusal(401, "invalid_token", "The access token is missing or not valid")
 
     def reconcile(self, body, idempotency_key):
@@ -108,14 +114,12 @@ class PopulationRegistry:
             known = self._answers.get(idempotency_key)
             if known is not None:
                 if known[0] != digest:
-                    raise Refusal(409, "idempotency_conflict",
-                                  "This Idempotency-Key was used for another request")
+                    raise Refusal(409, "idempotency_conflict", "This Idempotency-Key was used for another request")
                 return dict(known[1], replayed=True)
             pupils = self._pupils(body)
             results = []
             for pupil in pupils:
-                citizen = self.lookup(pupil["personal_id"], pupil["full_name"],
-                                      pupil["birth_date"])
+                citizen = self.lookup(pupil["personal_id"], pupil["full_name"], pupil["birth_date"])
                 result = {"ref": pupil["ref"], "status": "found" if citizen else "not_found"}
                 if citizen:
                     result["citizen"] = citizen_to_json(citizen)
@@ -146,8 +150,14 @@ class PopulationRegistry:
             except (KeyError, TypeError, ValueError):
                 raise Refusal(400, "invalid_request", "pupils[%d] is malformed" % index) from None
             refs.add(ref)
-            checked.append({"ref": ref, "full_name": name, "birth_date": birth_date,
-                            "personal_id": pid.normalize(pupil.get("personal_id"))})
+            checked.append(
+                {
+                    "ref": ref,
+                    "full_name": name,
+                    "birth_date": birth_date,
+                    "personal_id": pid.normalize(pupil.get("personal_id")),
+                }
+            )
         return checked
 
     def handle(self, method, endpoint, headers, raw_body):
@@ -174,8 +184,7 @@ class PopulationSandbox(LocalServer):
     thread_name = "population-sandbox"
     fault_kinds = faults.POPULATION
 
-    def __init__(self, registry, host="127.0.0.1", port=0, timeout_delay=2.0, slow_delay=0.2,
-                 tls=None):
+    def __init__(self, registry, host="127.0.0.1", port=0, timeout_delay=2.0, slow_delay=0.2, tls=None):
         super().__init__(host, port, tls, timeout_delay=timeout_delay, slow_delay=slow_delay)
         self.registry = registry
         self.calls = collections.Counter()
@@ -217,7 +226,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, method):
         sandbox = self.server.sandbox
         path = self.path.split("?", 1)[0]
-        endpoint = path[len(API):].strip("/") if path.startswith(API + "/") else path
+        endpoint = path[len(API) :].strip("/") if path.startswith(API + "/") else path
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
             return self._send(413, b'{"error": "too_large", "message": "Body too large"}')
@@ -227,9 +236,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return None
         if fault in _HTTP_ERRORS:
-            return self._send(_HTTP_ERRORS[fault], json.dumps({"error": "unavailable",
-                                                               "message": "Injected failure"}).encode(),
-                              headers=[("Retry-After", "1")] if fault == faults.RATE_LIMIT else ())
+            return self._send(
+                _HTTP_ERRORS[fault],
+                json.dumps({"error": "unavailable", "message": "Injected failure"}).encode(),
+                headers=[("Retry-After", "1")] if fault == faults.RATE_LIMIT else (),
+            )
         status, payload = sandbox.registry.handle(method, endpoint, self.headers, raw)
         if fault in (faults.TIMEOUT, faults.SLOW):
             sandbox.hold(sandbox.timeout_delay if fault == faults.TIMEOUT else sandbox.slow_delay)
@@ -238,8 +249,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == faults.WRONG_RESULTS and status == 200 and payload.get("results"):
             payload = dict(payload, results=payload["results"][1:])
         headers = [("Idempotent-Replayed", "true")] if payload.pop("replayed", False) else []
-        return self._send(status, json.dumps(payload, ensure_ascii=False).encode(),
-                          headers=headers)
+        return self._send(status, json.dumps(payload, ensure_ascii=False).encode(), headers=headers)
 
     def do_GET(self):
         return self._serve("GET")

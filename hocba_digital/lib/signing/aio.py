@@ -1,4 +1,5 @@
 """Running pyHanko's coroutines from synchronous code."""
+
 import asyncio
 import concurrent.futures
 

@@ -1,4 +1,5 @@
 """What a signing certificate says, and whether it may sign now (pure layer)."""
+
 import datetime
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ class CertificateInfo:
     not_before: datetime.datetime
     not_after: datetime.datetime
     fingerprint_sha256: str
-    can_sign: bool            # keyUsage allows digitalSignature or nonRepudiation
+    can_sign: bool  # keyUsage allows digitalSignature or nonRepudiation
     is_ca: bool
 
 
@@ -74,11 +75,14 @@ def split_pkcs12(data, password):
 
     Raises ``ValueError`` for a wrong password or a file without a key.
     """
-    key, cert, chain = pkcs12.load_key_and_certificates(
-        data, password.encode("utf-8") if password else None)
+    key, cert, chain = pkcs12.load_key_and_certificates(data, password.encode("utf-8") if password else None)
     if key is None or cert is None:
         raise ValueError("no_key")
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    return (key_pem, cert.public_bytes(serialization.Encoding.PEM),
-            [c.public_bytes(serialization.Encoding.PEM) for c in chain or ()])
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return (
+        key_pem,
+        cert.public_bytes(serialization.Encoding.PEM),
+        [c.public_bytes(serialization.Encoding.PEM) for c in chain or ()],
+    )

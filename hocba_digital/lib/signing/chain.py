@@ -14,6 +14,7 @@ subject changes, the signature of that subject and every signature made over
 ``data`` (homeroom, principal, seal) stop matching; the other subjects' keep
 theirs.  :func:`invalidated_by` says which.
 """
+
 from dataclasses import dataclass, field
 
 SUBJECT, HOMEROOM, PRINCIPAL, SEAL = "subject_teacher", "homeroom_teacher", "principal", "seal"

@@ -136,8 +136,7 @@ def stamp_style():
 
             if os.path.exists(FREESANS):
                 kwargs["text_box_style"] = TextBoxStyle(font=GlyphAccumulatorFactory(FREESANS), font_size=8)
-        _STAMP_STYLE.append(stamp.TextStampStyle(
-            stamp_text="%(signer)s\n%(ts)s", border_width=1, **kwargs))
+        _STAMP_STYLE.append(stamp.TextStampStyle(stamp_text="%(signer)s\n%(ts)s", border_width=1, **kwargs))
     return _STAMP_STYLE[0]
 
 
@@ -180,20 +179,37 @@ def prepare(pdf_bytes, fields, attachments=()):
         page = spec.get("page", -1)
         lock = {}
         if spec.get("lock"):
-            lock = {"field_mdp_spec": hk_fields.FieldMDPSpec(hk_fields.FieldMDPAction.ALL),
-                    "doc_mdp_update_value": hk_fields.MDPPerm.NO_CHANGES}
-        hk_fields.append_signature_field(writer, hk_fields.SigFieldSpec(
-            sig_field_name=spec["name"], on_page=page if page >= 0 else pages + page,
-            box=tuple(spec.get("box") or layout[spec["name"]]), **lock))
+            lock = {
+                "field_mdp_spec": hk_fields.FieldMDPSpec(hk_fields.FieldMDPAction.ALL),
+                "doc_mdp_update_value": hk_fields.MDPPerm.NO_CHANGES,
+            }
+        hk_fields.append_signature_field(
+            writer,
+            hk_fields.SigFieldSpec(
+                sig_field_name=spec["name"],
+                on_page=page if page >= 0 else pages + page,
+                box=tuple(spec.get("box") or layout[spec["name"]]),
+                **lock,
+            ),
+        )
     for att in attachments:
         data = att["data"]
         ef = embed.EmbeddedFileObject.from_file_data(
-            writer, data=data, mime_type=att.get("mime_type", "application/xml"),
-            params=embed.EmbeddedFileParams(embed_size=True, embed_checksum=True))
-        embed.embed_file(writer, embed.FileSpec(
-            file_spec_string=att["name"], file_name=att["name"], embedded_data=ef,
-            description=att.get("description"),
-            af_relationship=pdf_name("/" + att.get("relationship", "Source"))))
+            writer,
+            data=data,
+            mime_type=att.get("mime_type", "application/xml"),
+            params=embed.EmbeddedFileParams(embed_size=True, embed_checksum=True),
+        )
+        embed.embed_file(
+            writer,
+            embed.FileSpec(
+                file_spec_string=att["name"],
+                file_name=att["name"],
+                embedded_data=ef,
+                description=att.get("description"),
+                af_relationship=pdf_name("/" + att.get("relationship", "Source")),
+            ),
+        )
     out = BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -254,9 +270,20 @@ def _field_locked(writer, field_name):
     return False
 
 
-async def async_sign(pdf_bytes, field_name, signer, *, reason, location, timestamper_url=None,
-                     lock=False, validation_context=None, embed_revocation=False,
-                     md_algorithm=DEFAULT_MD, visible_stamp=True):
+async def async_sign(
+    pdf_bytes,
+    field_name,
+    signer,
+    *,
+    reason,
+    location,
+    timestamper_url=None,
+    lock=False,
+    validation_context=None,
+    embed_revocation=False,
+    md_algorithm=DEFAULT_MD,
+    visible_stamp=True,
+):
     """One PAdES signature (incremental update) into the empty field ``field_name``."""
     if embed_revocation and validation_context is None:
         raise PadesError("embed_revocation needs a validation_context")
@@ -268,14 +295,19 @@ async def async_sign(pdf_bytes, field_name, signer, *, reason, location, timesta
         # earlier signature: the lock has to be pre-made by prepare().
         raise PadesError("field %s has no FieldMDP lock: prepare it with lock=True" % field_name)
     meta = hk_signers.PdfSignatureMetadata(
-        field_name=field_name, reason=reason, location=location, md_algorithm=md_algorithm,
+        field_name=field_name,
+        reason=reason,
+        location=location,
+        md_algorithm=md_algorithm,
         subfilter=hk_fields.SigSeedSubFilter.PADES,
-        embed_validation_info=bool(embed_revocation), validation_context=validation_context,
+        embed_validation_info=bool(embed_revocation),
+        validation_context=validation_context,
         # the pre-made lock says "no changes": ask for the same, not FILL_FORMS
         docmdp_permissions=hk_fields.MDPPerm.NO_CHANGES if lock else hk_fields.MDPPerm.FILL_FORMS,
     )
     pdf_signer = hk_signers.PdfSigner(
-        meta, signer=hanko_signer(signer),
+        meta,
+        signer=hanko_signer(signer),
         timestamper=_timestamper(timestamper_url) if timestamper_url else None,
         stamp_style=stamp_style() if visible_stamp else None,
     )
@@ -286,4 +318,3 @@ async def async_sign(pdf_bytes, field_name, signer, *, reason, location, timesta
 def sign(pdf_bytes, field_name, signer, **kwargs):
     """Synchronous ``async_sign`` (see there)."""
     return run_sync(async_sign(pdf_bytes, field_name, signer, **kwargs))
-

@@ -50,6 +50,7 @@ def _roots(trusted_roots_pem):
         roots.extend(load_certs_from_pemder_data(pem))
     return roots
 
+
 # what pyHanko (and asn1crypto under it) raise on a hostile or broken PDF: its own
 # PdfError (PdfReadError, PdfStrictReadError), ValueError (SignatureValidationError
 # too), and TypeError / KeyError / IndexError from objects of the wrong type or missing
@@ -59,8 +60,7 @@ PDF_VALIDATION_ERRORS = PDF_READ_ERRORS + (ValidationError, PathError)
 
 
 def _context(roots, allow_fetching):
-    return ValidationContext(trust_roots=roots, allow_fetching=allow_fetching,
-                             revocation_mode="soft-fail")
+    return ValidationContext(trust_roots=roots, allow_fetching=allow_fetching, revocation_mode="soft-fail")
 
 
 def _cn(cert):
@@ -101,13 +101,18 @@ async def async_verify(pdf_bytes, trusted_roots_pem, *, allow_fetching=False, ts
     """See the module docstring."""
     roots = _roots(trusted_roots_pem)
     ts_roots = _roots(tsa_roots_pem) if tsa_roots_pem else roots
-    result = {"verdict": False, "signatures": [], "timestamps": [], "empty_fields": [],
-              "modified_after_last_signature": False, "updates_after_last_signature": False,
-              "errors": []}
+    result = {
+        "verdict": False,
+        "signatures": [],
+        "timestamps": [],
+        "empty_fields": [],
+        "modified_after_last_signature": False,
+        "updates_after_last_signature": False,
+        "errors": [],
+    }
     try:
         reader = PdfFileReader(BytesIO(pdf_bytes), strict=False)
-        result["empty_fields"] = [name for name, _v, _r in
-                                  hk_fields.enumerate_sig_fields(reader, filled_status=False)]
+        result["empty_fields"] = [name for name, _v, _r in hk_fields.enumerate_sig_fields(reader, filled_status=False)]
         embedded = list(reader.embedded_signatures)
     except PDF_READ_ERRORS as exc:  # unreadable / broken file
         result["errors"].append("unreadable PDF: %s" % exc)
@@ -116,22 +121,28 @@ async def async_verify(pdf_bytes, trusted_roots_pem, *, allow_fetching=False, ts
     for emb in embedded:
         try:
             if emb.sig_object_type == "/DocTimeStamp":
-                status = await async_validate_pdf_timestamp(
-                    emb, validation_context=_context(ts_roots, allow_fetching))
-                result["timestamps"].append({
-                    "field": emb.field_name, "time": status.timestamp,
-                    "intact": bool(status.intact), "valid": bool(status.valid and status.trusted),
-                    "modification_level": _name(status.modification_level),
-                    "bottom_line": bool(status.bottom_line),
-                })
+                status = await async_validate_pdf_timestamp(emb, validation_context=_context(ts_roots, allow_fetching))
+                result["timestamps"].append(
+                    {
+                        "field": emb.field_name,
+                        "time": status.timestamp,
+                        "intact": bool(status.intact),
+                        "valid": bool(status.valid and status.trusted),
+                        "modification_level": _name(status.modification_level),
+                        "bottom_line": bool(status.bottom_line),
+                    }
+                )
                 continue
             status = await async_validate_pdf_signature(
-                emb, signer_validation_context=_context(roots, allow_fetching),
-                ts_validation_context=_context(ts_roots, allow_fetching))
+                emb,
+                signer_validation_context=_context(roots, allow_fetching),
+                ts_validation_context=_context(ts_roots, allow_fetching),
+            )
         except PDF_VALIDATION_ERRORS as exc:  # a broken signature must not break the report
             result["errors"].append("%s: %s" % (emb.field_name, exc))
-            result["signatures"].append({"field": emb.field_name, "bottom_line": False, "intact": False,
-                                         "valid": False, "error": str(exc)})
+            result["signatures"].append(
+                {"field": emb.field_name, "bottom_line": False, "intact": False, "valid": False, "error": str(exc)}
+            )
             continue
         result["signatures"].append(_report(emb, status))
         last_regular = status
@@ -152,5 +163,6 @@ async def async_verify(pdf_bytes, trusted_roots_pem, *, allow_fetching=False, ts
 
 def verify(pdf_bytes, trusted_roots_pem, *, allow_fetching=False, tsa_roots_pem=None):
     """Synchronous ``async_verify``."""
-    return run_sync(async_verify(pdf_bytes, trusted_roots_pem, allow_fetching=allow_fetching,
-                                 tsa_roots_pem=tsa_roots_pem))
+    return run_sync(
+        async_verify(pdf_bytes, trusted_roots_pem, allow_fetching=allow_fetching, tsa_roots_pem=tsa_roots_pem)
+    )

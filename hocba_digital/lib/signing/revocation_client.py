@@ -69,11 +69,11 @@ REASONS = {
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str                      # GOOD, REVOKED or UNKNOWN
-    reason: str                      # a key of REASONS
-    url: str = ""                    # the list or responder that answered (or failed)
+    status: str  # GOOD, REVOKED or UNKNOWN
+    reason: str  # a key of REASONS
+    url: str = ""  # the list or responder that answered (or failed)
     revoked_at: datetime.datetime = None
-    detail: str = ""                 # for logs: what exactly went wrong
+    detail: str = ""  # for logs: what exactly went wrong
 
     @property
     def conclusive(self):
@@ -138,8 +138,12 @@ def crl_urls(cert):
         points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
     except x509.ExtensionNotFound:
         return []
-    return [name.value for point in points for name in (point.full_name or ())
-            if isinstance(name, x509.UniformResourceIdentifier) and _is_http(name.value)]
+    return [
+        name.value
+        for point in points
+        for name in (point.full_name or ())
+        if isinstance(name, x509.UniformResourceIdentifier) and _is_http(name.value)
+    ]
 
 
 def ocsp_url_of(cert):
@@ -148,9 +152,14 @@ def ocsp_url_of(cert):
         aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
     except x509.ExtensionNotFound:
         return None
-    return next((a.access_location.value for a in aia
-                 if a.access_method == x509.oid.AuthorityInformationAccessOID.OCSP
-                 and _is_http(a.access_location.value)), None)
+    return next(
+        (
+            a.access_location.value
+            for a in aia
+            if a.access_method == x509.oid.AuthorityInformationAccessOID.OCSP and _is_http(a.access_location.value)
+        ),
+        None,
+    )
 
 
 def _is_http(url):
@@ -158,9 +167,13 @@ def _is_http(url):
 
 
 def ocsp_request(cert, issuer, nonce):
-    return (ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1())
-            .add_extension(x509.OCSPNonce(nonce), critical=False).build()
-            .public_bytes(serialization.Encoding.DER))
+    return (
+        ocsp.OCSPRequestBuilder()
+        .add_certificate(cert, issuer, hashes.SHA1())
+        .add_extension(x509.OCSPNonce(nonce), critical=False)
+        .build()
+        .public_bytes(serialization.Encoding.DER)
+    )
 
 
 def status_from_ocsp(answer_der, cert, issuer, nonce, at=None, now=None, url=""):
@@ -180,8 +193,10 @@ def status_from_ocsp(answer_der, cert, issuer, nonce, at=None, now=None, url="")
         echoed = None
     if echoed is not None and echoed != nonce:
         return Outcome(UNKNOWN, "ocsp_invalid", url, detail="nonce mismatch")
-    if echoed is None and not (now - OCSP_NONCELESS_AGE <= answer.this_update_utc <= now + CLOCK_SKEW
-                               and (answer.next_update_utc is None or answer.next_update_utc >= now)):
+    if echoed is None and not (
+        now - OCSP_NONCELESS_AGE <= answer.this_update_utc <= now + CLOCK_SKEW
+        and (answer.next_update_utc is None or answer.next_update_utc >= now)
+    ):
         return Outcome(UNKNOWN, "ocsp_invalid", url, detail="no nonce and not current")
     try:
         _check_ocsp_signer(answer, issuer, now)
@@ -211,8 +226,7 @@ def _check_ocsp_signer(answer, issuer, now):
     if isinstance(key, ec.EllipticCurvePublicKey):
         key.verify(answer.signature, answer.tbs_response_bytes, ec.ECDSA(answer.signature_hash_algorithm))
     else:
-        key.verify(answer.signature, answer.tbs_response_bytes, padding.PKCS1v15(),
-                   answer.signature_hash_algorithm)
+        key.verify(answer.signature, answer.tbs_response_bytes, padding.PKCS1v15(), answer.signature_hash_algorithm)
 
 
 # ---------------------------------------------------------------------------
@@ -294,13 +308,19 @@ class RevocationClient:
         for method in methods:
             if method not in METHODS:
                 raise ValueError("unknown revocation method %r" % (method,))
-            outcomes = (self._crl_outcomes(cert, issuer, at) if method == "crl"
-                        else self._ocsp_outcomes(cert, issuer, at))
+            outcomes = (
+                self._crl_outcomes(cert, issuer, at) if method == "crl" else self._ocsp_outcomes(cert, issuer, at)
+            )
             for outcome in outcomes:
                 if outcome.conclusive:
                     return outcome
-                _logger.info("revocation %s for serial %x: %s %s", outcome.url or method,
-                             cert.serial_number, outcome.reason, outcome.detail)
+                _logger.info(
+                    "revocation %s for serial %x: %s %s",
+                    outcome.url or method,
+                    cert.serial_number,
+                    outcome.reason,
+                    outcome.detail,
+                )
                 first_failure = first_failure or outcome
         return first_failure or Outcome(UNKNOWN, "no_source")
 
@@ -327,8 +347,9 @@ class RevocationClient:
             return
         nonce = os.urandom(16)
         try:
-            answer = self._fetch("POST", url, MAX_OCSP_BYTES, ocsp_request(cert, issuer, nonce),
-                                 "application/ocsp-request")
+            answer = self._fetch(
+                "POST", url, MAX_OCSP_BYTES, ocsp_request(cert, issuer, nonce), "application/ocsp-request"
+            )
         except _Failed as failed:
             yield Outcome(UNKNOWN, failed.reason, url, detail=failed.detail)
             return
@@ -339,8 +360,9 @@ class RevocationClient:
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
-                with self._http.request(method, url, data=body, headers=headers, timeout=self.timeout,
-                                        stream=True) as response:
+                with self._http.request(
+                    method, url, data=body, headers=headers, timeout=self.timeout, stream=True
+                ) as response:
                     if response.status_code >= 500 and not last:
                         continue
                     if response.status_code != 200:

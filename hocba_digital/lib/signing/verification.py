@@ -63,6 +63,7 @@ def crl_revocation(*crls):
             if outcome.conclusive:
                 return outcome.status
         return "unknown"
+
     return check
 
 
@@ -80,13 +81,14 @@ def ocsp_revocation(url=None, timeout=10):
     responder signature checked there."""
 
     def check(cert, issuer, when):
-        with revocation_client.RevocationClient(timeout=timeout, retries=0, cache=None,
-                                                ocsp_url=url) as client:
+        with revocation_client.RevocationClient(timeout=timeout, retries=0, cache=None, ocsp_url=url) as client:
             outcome = client.check(cert, issuer, at=when, methods=("ocsp",))
         if outcome.status == "unknown" and outcome.reason not in _QUIET_UNKNOWN:
-            raise RevocationUnavailable("%s (%s)" % (revocation_client.REASONS[outcome.reason],
-                                                     outcome.detail or outcome.url))
+            raise RevocationUnavailable(
+                "%s (%s)" % (revocation_client.REASONS[outcome.reason], outcome.detail or outcome.url)
+            )
         return outcome.status
+
     return check
 
 
@@ -134,7 +136,7 @@ def _roots(trusted_roots):
 
 
 def sniff(data):
-    """"pdf", "xml" or None, from the first bytes."""
+    """ "pdf", "xml" or None, from the first bytes."""
     head = bytes(data[:1024])
     stripped = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if stripped.startswith(b"%PDF-"):
@@ -166,8 +168,9 @@ def _check_input(data):
 # XML
 # ---------------------------------------------------------------------------
 def _key_info_certs(root, signature_id):
-    found = root.xpath("//ds:Signature[@Id=$i]/ds:KeyInfo/ds:X509Data/ds:X509Certificate",
-                       namespaces={"ds": _DS}, i=signature_id)
+    found = root.xpath(
+        "//ds:Signature[@Id=$i]/ds:KeyInfo/ds:X509Data/ds:X509Certificate", namespaces={"ds": _DS}, i=signature_id
+    )
     certs = []
     for node in found:
         try:
@@ -190,13 +193,15 @@ def _xml_checks(root, reports):
         errors = problems.setdefault(report.wrapper_id or report.signature_id, [])
         for ref in report.covers:
             if ids.get(ref, 0) != 1:
-                errors.append("covers #%s, which is %s in the document"
-                              % (ref, "absent" if not ids.get(ref) else "ambiguous"))
+                errors.append(
+                    "covers #%s, which is %s in the document" % (ref, "absent" if not ids.get(ref) else "ambiguous")
+                )
         # the wrapper's tier attribute is not signed by its own signature: the
         # signed ClaimedRole must agree with it (as the signing service writes it)
         role = report.claimed_role or ""
-        if role not in (report.tier, signing_chain.CLAIMED_ROLES.get(report.tier)) \
-                and not role.startswith("%s:" % report.tier):
+        if role not in (report.tier, signing_chain.CLAIMED_ROLES.get(report.tier)) and not role.startswith(
+            "%s:" % report.tier
+        ):
             errors.append("its signed role %r does not match its tier %r" % (role, report.tier))
         if report.tier == signing_chain.SUBJECT:
             if not set(report.covers) & in_data:
@@ -221,9 +226,12 @@ def _verify_xml(data, roots, required, revocation, at):
     try:
         parsed = xml_profile.parse(data)
         header = parsed.get("header") or {}
-        result.update(pupil_name=(parsed.get("pupil") or {}).get("full_name"),
-                      school_year=header.get("school_year"), document_id=header.get("document_id"),
-                      version=header.get("version"))
+        result.update(
+            pupil_name=(parsed.get("pupil") or {}).get("full_name"),
+            school_year=header.get("school_year"),
+            document_id=header.get("document_id"),
+            version=header.get("version"),
+        )
     except (ValueError, TypeError) as exc:  # unknown profile, not a transcript (XmlProfileError)
         result["errors"].append("not a transcript XML: %s" % exc)
     reports = xades_verify.verify(root, roots, at=at)
@@ -233,15 +241,31 @@ def _verify_xml(data, roots, required, revocation, at):
         warnings, issuer = [], None
         if report.certificate is not None:
             issuer = _issuer_of(report.certificate, _key_info_certs(root, report.signature_id) + roots)
-        status = _revocation_status(revocation, report.certificate, issuer,
-                                    report.signing_time or at or datetime.datetime.now(UTC), errors, warnings)
-        result["signatures"].append({
-            "id": report.wrapper_id or report.signature_id, "signer": report.signer_cn, "tier": report.tier,
-            "role": report.claimed_role, "time": _iso(report.signing_time), "intact": report.intact,
-            "chain_ok": report.chain_ok, "revocation": status, "timestamp": False,
-            "covers": list(report.covers), "errors": [str(e) for e in errors], "warnings": warnings,
-            "ok": bool(report.intact and report.chain_ok and status != "revoked" and not errors),
-        })
+        status = _revocation_status(
+            revocation,
+            report.certificate,
+            issuer,
+            report.signing_time or at or datetime.datetime.now(UTC),
+            errors,
+            warnings,
+        )
+        result["signatures"].append(
+            {
+                "id": report.wrapper_id or report.signature_id,
+                "signer": report.signer_cn,
+                "tier": report.tier,
+                "role": report.claimed_role,
+                "time": _iso(report.signing_time),
+                "intact": report.intact,
+                "chain_ok": report.chain_ok,
+                "revocation": status,
+                "timestamp": False,
+                "covers": list(report.covers),
+                "errors": [str(e) for e in errors],
+                "warnings": warnings,
+                "ok": bool(report.intact and report.chain_ok and status != "revoked" and not errors),
+            }
+        )
     tiers = {s["tier"] for s in result["signatures"]}
     result["missing_tiers"] = [t for t in _dedupe((signing_chain.SUBJECT,) + tuple(required)) if t not in tiers]
     return result
@@ -285,15 +309,26 @@ def _verify_pdf(data, roots, required, revocation, at):
         warnings = []
         leaf, others = certs.get(sig["field"], (None, []))
         when = sig.get("signing_time") or at or datetime.datetime.now(UTC)
-        status = _revocation_status(revocation, leaf, _issuer_of(leaf, others + roots) if leaf else None,
-                                    when, errors, warnings)
-        result["signatures"].append({
-            "id": sig["field"], "signer": sig.get("signer_cn"), "tier": _PDF_TIERS.get(sig["field"], ""),
-            "role": None, "time": _iso(sig.get("signing_time")), "intact": bool(sig.get("intact")),
-            "chain_ok": bool(sig.get("valid")), "revocation": status, "timestamp": bool(sig.get("timestamp")),
-            "covers": [], "errors": errors, "warnings": warnings,
-            "ok": bool(sig.get("bottom_line")) and status != "revoked",
-        })
+        status = _revocation_status(
+            revocation, leaf, _issuer_of(leaf, others + roots) if leaf else None, when, errors, warnings
+        )
+        result["signatures"].append(
+            {
+                "id": sig["field"],
+                "signer": sig.get("signer_cn"),
+                "tier": _PDF_TIERS.get(sig["field"], ""),
+                "role": None,
+                "time": _iso(sig.get("signing_time")),
+                "intact": bool(sig.get("intact")),
+                "chain_ok": bool(sig.get("valid")),
+                "revocation": status,
+                "timestamp": bool(sig.get("timestamp")),
+                "covers": [],
+                "errors": errors,
+                "warnings": warnings,
+                "ok": bool(sig.get("bottom_line")) and status != "revoked",
+            }
+        )
     pdf_ok = bool(checked["verdict"])
     pdf_tiers = {s["tier"] for s in result["signatures"]}
     try:
@@ -306,16 +341,14 @@ def _verify_pdf(data, roots, required, revocation, at):
         result["errors"].append("several XML files are embedded (%s): expected one" % ", ".join(xml_files))
     xml_tiers = set()
     if xml_files:
-        embedded = _verify_any(files[xml_files[0]], roots,
-                               [t for t in required if t not in pdf_tiers], revocation, at)
+        embedded = _verify_any(files[xml_files[0]], roots, [t for t in required if t not in pdf_tiers], revocation, at)
         embedded["file"] = xml_files[0]
         result["embedded_xml"] = embedded
         xml_tiers = {s["tier"] for s in embedded["signatures"]}
         for key in ("pupil_name", "school_year", "document_id", "version"):
             result[key] = embedded.get(key)
         if not embedded["verdict"]:
-            result["errors"].append("the embedded XML %s is not valid: %s"
-                                    % (xml_files[0], embedded["verdict_text"]))
+            result["errors"].append("the embedded XML %s is not valid: %s" % (xml_files[0], embedded["verdict_text"]))
     wanted = ((signing_chain.SUBJECT,) if xml_files else ()) + tuple(required)
     result["missing_tiers"] = [t for t in _dedupe(wanted) if t not in pdf_tiers | xml_tiers]
     if not pdf_ok and not result["errors"] and all(s["ok"] for s in result["signatures"]):
@@ -327,8 +360,18 @@ def _verify_pdf(data, roots, required, revocation, at):
 # report
 # ---------------------------------------------------------------------------
 def _new_report(kind):
-    return {"kind": kind, "verdict": False, "verdict_text": "", "signatures": [], "missing_tiers": [],
-            "errors": [], "pupil_name": None, "school_year": None, "document_id": None, "version": None}
+    return {
+        "kind": kind,
+        "verdict": False,
+        "verdict_text": "",
+        "signatures": [],
+        "missing_tiers": [],
+        "errors": [],
+        "pupil_name": None,
+        "school_year": None,
+        "document_id": None,
+        "version": None,
+    }
 
 
 def _iso(when):
@@ -342,21 +385,30 @@ def _dedupe(items):
 def _conclude(result):
     sigs = result["signatures"]
     bad = [s for s in sigs if not s["ok"]]
-    result["verdict"] = bool(result["kind"] and sigs and not bad and not result["missing_tiers"]
-                             and not result["errors"])
+    result["verdict"] = bool(
+        result["kind"] and sigs and not bad and not result["missing_tiers"] and not result["errors"]
+    )
     what = "PDF" if result["kind"] == "pdf" else "XML" if result["kind"] else "document"
     if result["verdict"]:
         extra = ""
         if result.get("embedded_xml"):
             extra = " and its embedded XML (%d)" % len(result["embedded_xml"]["signatures"])
-        result["verdict_text"] = ("Valid: the %s's %d signature(s)%s are intact and trusted, and every "
-                                  "required tier has signed." % (what, len(sigs), extra))
+        result["verdict_text"] = (
+            "Valid: the %s's %d signature(s)%s are intact and trusted, and every "
+            "required tier has signed." % (what, len(sigs), extra)
+        )
         return result
     problems, by_reason = [], {}
     for sig in bad:
-        reason = ("broken (the signed content changed)" if not sig["intact"] else
-                  "made after the certificate was revoked" if sig["revocation"] == "revoked" else
-                  "not trusted" if not sig["chain_ok"] else (sig["errors"] or ["invalid"])[0])
+        reason = (
+            "broken (the signed content changed)"
+            if not sig["intact"]
+            else "made after the certificate was revoked"
+            if sig["revocation"] == "revoked"
+            else "not trusted"
+            if not sig["chain_ok"]
+            else (sig["errors"] or ["invalid"])[0]
+        )
         by_reason.setdefault(reason, []).append("%s (%s)" % (sig["id"], sig["signer"] or sig["tier"] or "?"))
     for reason, names in by_reason.items():
         problems.append("signature%s %s: %s" % ("s" if len(names) > 1 else "", ", ".join(names), reason))

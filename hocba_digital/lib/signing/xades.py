@@ -218,8 +218,19 @@ def _find_parent(root, parent):
     return found
 
 
-def sign_tier(xml, signer, references, *, parent="Signatures", wrapper_tag="Signature", wrapper_id,
-              tier, claimed_role=None, signing_time=None, digest="sha256"):
+def sign_tier(
+    xml,
+    signer,
+    references,
+    *,
+    parent="Signatures",
+    wrapper_tag="Signature",
+    wrapper_id,
+    tier,
+    claimed_role=None,
+    signing_time=None,
+    digest="sha256",
+):
     """Add one tier's XAdES-BES signature to ``xml``; return the new document bytes.
 
     ``references``: element Ids to cover, e.g. ``["data", "sig-1"]`` (a leading

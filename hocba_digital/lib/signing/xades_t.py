@@ -52,8 +52,10 @@ _C14N = {  # algorithm URI -> (exclusive, with_comments)
     C14N_URI: (False, False),
     C14N_URI + "#WithComments": (False, True),
 }
-_TS_PATH = ("ds:Object/xades:QualifyingProperties/xades:UnsignedProperties/"
-            "xades:UnsignedSignatureProperties/xades:SignatureTimeStamp")
+_TS_PATH = (
+    "ds:Object/xades:QualifyingProperties/xades:UnsignedProperties/"
+    "xades:UnsignedSignatureProperties/xades:SignatureTimeStamp"
+)
 
 
 class XadesTimestampError(Exception):
@@ -114,20 +116,22 @@ def request_token(data, timestamper_url, *, timeout=20, session=None):
     """RFC 3161 token (asn1crypto ``cms.ContentInfo``) over SHA-256(``data``)."""
     digest = hashlib.sha256(data).digest()
     nonce = int.from_bytes(os.urandom(8), "big")
-    query = tsp.TimeStampReq({
-        "version": "v1",
-        "message_imprint": {"hash_algorithm": {"algorithm": "sha256"}, "hashed_message": digest},
-        "nonce": nonce, "cert_req": True,
-    }).dump()
+    query = tsp.TimeStampReq(
+        {
+            "version": "v1",
+            "message_imprint": {"hash_algorithm": {"algorithm": "sha256"}, "hashed_message": digest},
+            "nonce": nonce,
+            "cert_req": True,
+        }
+    ).dump()
     try:
         answer = (session or requests).post(
-            timestamper_url, data=query, timeout=timeout,
-            headers={"Content-Type": "application/timestamp-query"})
+            timestamper_url, data=query, timeout=timeout, headers={"Content-Type": "application/timestamp-query"}
+        )
     except requests.RequestException as exc:
         raise TsaUnreachable("TSA %s unreachable: %s" % (timestamper_url, exc)) from exc
     if answer.status_code != 200:
-        raise TsaRefused("TSA %s answered HTTP %d: %s"
-                         % (timestamper_url, answer.status_code, answer.text[:200]))
+        raise TsaRefused("TSA %s answered HTTP %d: %s" % (timestamper_url, answer.status_code, answer.text[:200]))
     try:
         response = _TimeStampResp.load(answer.content)
         status = response["status"]["status"].native
@@ -136,14 +140,14 @@ def request_token(data, timestamper_url, *, timeout=20, session=None):
     except ASN1_ERRORS as exc:
         raise TsaBadAnswer("TSA %s answered something that is not a TimeStampResp" % timestamper_url) from exc
     if status not in ("granted", "granted_with_mods"):
-        raise TsaRefused("TSA %s refused the request (%s %s): %s"
-                         % (timestamper_url, status, ", ".join(fail_info), "; ".join(texts)))
+        raise TsaRefused(
+            "TSA %s refused the request (%s %s): %s" % (timestamper_url, status, ", ".join(fail_info), "; ".join(texts))
+        )
     try:
         token = response["time_stamp_token"]
         info = token["content"]["encap_content_info"]["content"].parsed
         imprint = info["message_imprint"]
-        got = (imprint["hash_algorithm"]["algorithm"].native, imprint["hashed_message"].native,
-               info["nonce"].native)
+        got = (imprint["hash_algorithm"]["algorithm"].native, imprint["hashed_message"].native, info["nonce"].native)
     except ASN1_ERRORS as exc:
         raise TsaBadAnswer("TSA %s answered an unreadable time-stamp token" % timestamper_url) from exc
     if got[2] != nonce:
@@ -168,8 +172,10 @@ def add_signature_timestamp(xml_bytes, signature_id, timestamper_url, *, timeout
         raise ValueError("ds:Signature %r has no xades:QualifyingProperties" % signature_id)
     covering = _covering_signatures(root, signature)
     if covering:
-        raise ValueError("ds:Signature %r is already covered by %s: adding a time-stamp would break it"
-                         % (signature_id, ", ".join(covering)))
+        raise ValueError(
+            "ds:Signature %r is already covered by %s: adding a time-stamp would break it"
+            % (signature_id, ", ".join(covering))
+        )
     token = request_token(_signature_value_c14n(signature), timestamper_url, timeout=timeout, session=session)
 
     unsigned = props.find("xades:UnsignedProperties", namespaces=NSMAP)
@@ -219,8 +225,7 @@ def _check_token(stamp, signature, roots, at):
         return result
     if hashlib.new(imprint_alg, signed).digest() != imprint:
         result["errors"].append("message imprint does not match this SignatureValue")
-    context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail",
-                                moment=at)
+    context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail", moment=at)
     try:
         kwargs = run_sync(validate_tst_signed_data(signed_data, context, lambda alg: hashlib.new(alg, signed).digest()))
         status = TimestampSignatureStatus(**kwargs)
@@ -261,4 +266,3 @@ def signature_timestamps(xml_bytes, trusted_tsa_roots, *, at=None):
             "count": len(checks),
         }
     return results
-

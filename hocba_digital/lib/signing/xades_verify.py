@@ -4,6 +4,7 @@ Each ``ds:Signature`` is checked on its own (signxml takes the first signature
 it finds, so every wrapper is selected by its Id), then its certificate chain
 and validity dates are checked against the trusted roots.
 """
+
 import datetime
 from base64 import b64decode
 from dataclasses import dataclass, field
@@ -233,7 +234,8 @@ def verify(xml, trusted_roots, *, at=None):
         else:
             report.errors.append("chain: %s" % error)
             report.chained_to_trusted_root = check_chain(
-                leaf, intermediates, trusted_roots, _common_validity_time([leaf] + intermediates))[0]
+                leaf, intermediates, trusted_roots, _common_validity_time([leaf] + intermediates)
+            )[0]
     return reports
 
 

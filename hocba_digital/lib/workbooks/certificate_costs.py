@@ -2,6 +2,7 @@
 
 Plain rows in, xlsx bytes out; headers and labels come translated from the caller.
 """
+
 import dataclasses
 import io
 
@@ -18,6 +19,7 @@ class Sheet:
     """``columns``: ``(key, header, kind)`` with kind "text", "date" or "money";
     ``rows``: dicts by key; ``total_key``: the money column summed on a last
     row labelled ``total_label`` (none when empty)."""
+
     title: str
     columns: list
     rows: list

@@ -16,6 +16,7 @@ matter), never by position; unknown columns are ignored.
 Pure Python (openpyxl), no Odoo: the ORM layer matches pupils, writes the
 values and words the reason codes of :class:`CellError`.
 """
+
 import datetime
 import io
 import re
@@ -77,13 +78,18 @@ H_QUALITIES = "Phẩm chất chủ yếu"
 H_COMPLETES, H_PROMOTED, H_RESULT = "Hoàn thành chương trình lớp học", "Lên lớp", "Xếp loại"
 
 # Level codes, with the words a teacher may type instead.
-SUBJECT_LEVEL_WORDS = {"t": "T", "h": "H", "c": "C", "hoàn thành tốt": "T",
-                       "hoàn thành": "H", "chưa hoàn thành": "C"}
-TRAIT_LEVEL_WORDS = {"t": "T", "đ": "Đ", "d": "Đ", "c": "C", "tốt": "T", "đạt": "Đ",
-                     "cần cố gắng": "C"}
-RESULT_WORDS = {"htxs": "HTXS", "htt": "HTT", "ht": "HT", "cht": "CHT",
-                "hoàn thành xuất sắc": "HTXS", "hoàn thành tốt": "HTT", "hoàn thành": "HT",
-                "chưa hoàn thành": "CHT"}
+SUBJECT_LEVEL_WORDS = {"t": "T", "h": "H", "c": "C", "hoàn thành tốt": "T", "hoàn thành": "H", "chưa hoàn thành": "C"}
+TRAIT_LEVEL_WORDS = {"t": "T", "đ": "Đ", "d": "Đ", "c": "C", "tốt": "T", "đạt": "Đ", "cần cố gắng": "C"}
+RESULT_WORDS = {
+    "htxs": "HTXS",
+    "htt": "HTT",
+    "ht": "HT",
+    "cht": "CHT",
+    "hoàn thành xuất sắc": "HTXS",
+    "hoàn thành tốt": "HTT",
+    "hoàn thành": "HT",
+    "chưa hoàn thành": "CHT",
+}
 MARK_WORDS = {"x": True, "có": True, "1": True}
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -99,6 +105,7 @@ class CellError:
     their own codes (unknown pupil, refusals...) and may put a worded
     explanation in ``detail``.
     """
+
     sheet: str
     row: int
     column: str
@@ -117,6 +124,7 @@ class ResultRow:
     ``("subject", code, "level"|"score")`` and ``("trait", code)`` to the
     column letter, so a caller can point at the cell it refuses.
     """
+
     sheet: str
     row: int
     codes: tuple = ()
@@ -147,8 +155,7 @@ def header_key(text):
     if text is None:
         return ""
     text = str(text).replace("&", " và ").casefold().replace("đ", "d")
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", text)
-                   if not unicodedata.combining(ch))
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
     return " ".join(_SPELLING.get(token, token) for token in _TOKEN.findall(text))
 
 
@@ -156,7 +163,7 @@ def _labels(names):
     """{header key: code} from a mapping code -> label or labels."""
     keys = {}
     for code, labels in names.items():
-        for label in ((labels,) if isinstance(labels, str) else labels):
+        for label in (labels,) if isinstance(labels, str) else labels:
             keys.setdefault(header_key(label), code)
     return keys
 
@@ -201,6 +208,7 @@ def _is_subject_context(key):
 
 
 # ---- Reading ----
+
 
 def cell_text(value):
     if value is None:
@@ -247,15 +255,16 @@ def _header_end(ws, first, known):
     for merged in ws.merged_cells.ranges:
         if merged.min_row == first:
             last = max(last, merged.max_row)
-    pupil_cols = [c.column for c in ws[first]
-                  if _identity(header_key(c.value)) in ("name", "code")]
+    pupil_cols = [c.column for c in ws[first] if _identity(header_key(c.value)) in ("name", "code")]
     while last < first + 4 and last < ws.max_row:
         cells = ws[last + 1]
         if any(cells[c - 1].value not in (None, "") for c in pupil_cols if c <= len(cells)):
             break  # a pupil: the data starts here
         texts = [header_key(c.value) for c in cells if c.value is not None]
-        if not any(k in known or _is_level_header(k) or _is_score_header(k)
-                   or _is_trait_context(k) or _is_subject_context(k) for k in texts):
+        if not any(
+            k in known or _is_level_header(k) or _is_score_header(k) or _is_trait_context(k) or _is_subject_context(k)
+            for k in texts
+        ):
             break
         last += 1
     return last
@@ -289,9 +298,15 @@ def _column_map(ws, first, last, subject_keys, trait_keys, errors):
         if key == "code" and "code" in columns:
             key = ("code", col)  # both "Mã học sinh" and "Mã định danh": keep both
         if key in columns:
-            errors.append(CellError(ws.title, last, get_column_letter(col),
-                                    grid.get((last, col)) or grid.get((first, col)),
-                                    "duplicate_column"))
+            errors.append(
+                CellError(
+                    ws.title,
+                    last,
+                    get_column_letter(col),
+                    grid.get((last, col)) or grid.get((first, col)),
+                    "duplicate_column",
+                )
+            )
             continue
         columns[key] = col
     return columns
@@ -344,8 +359,7 @@ def read_ministry_results(file_bytes, subject_names=None, trait_names=None):
         columns = _column_map(ws, first, last, subject_keys, trait_keys, errors)
         letters = {key: get_column_letter(col) for key, col in columns.items()}
         for cells in ws.iter_rows(min_row=last + 1, max_row=ws.max_row):
-            values = {key: cells[col - 1].value if col - 1 < len(cells) else None
-                      for key, col in columns.items()}
+            values = {key: cells[col - 1].value if col - 1 < len(cells) else None for key, col in columns.items()}
             row = _read_row(ws.title, cells[0].row, values, letters, errors)
             if row is not None:
                 rows.append(row)
@@ -356,18 +370,21 @@ def read_ministry_results(file_bytes, subject_names=None, trait_names=None):
 
 def _read_row(sheet, number, values, letters, errors):
     """One ResultRow, or None for an empty or footer row."""
+
     def error(key, reason):
         errors.append(CellError(sheet, number, letters[key], cell_text(values[key]), reason))
 
-    row = ResultRow(sheet, number, columns=letters,
-                    raw={key: cell_text(value) for key, value in values.items()})
-    row.codes = tuple(row.raw[k] for k in values
-                      if (k == "code" or (isinstance(k, tuple) and k[0] == "code"))
-                      and row.raw[k])
+    row = ResultRow(sheet, number, columns=letters, raw={key: cell_text(value) for key, value in values.items()})
+    row.codes = tuple(
+        row.raw[k] for k in values if (k == "code" or (isinstance(k, tuple) and k[0] == "code")) and row.raw[k]
+    )
     row.name = " ".join(row.raw.get("name", "").split()) or None
     row.class_code = row.raw.get("class_code") or None
-    marks = [k for k in values if isinstance(k, tuple) and k[0] in ("subject", "trait")
-             or k in ("completes", "promoted", "result")]
+    marks = [
+        k
+        for k in values
+        if isinstance(k, tuple) and k[0] in ("subject", "trait") or k in ("completes", "promoted", "result")
+    ]
     if not row.codes and not row.name:
         if any(row.raw[k] for k in marks):
             key = "name" if "name" in letters else "code"
@@ -395,8 +412,7 @@ def _read_row(sheet, number, values, letters, errors):
             if text and not level:
                 error(key, "unknown_level")
         else:
-            problem = assessment.score_problem(value.strip() if isinstance(value, str)
-                                               else value)
+            problem = assessment.score_problem(value.strip() if isinstance(value, str) else value)
             if problem:
                 error(key, problem)
             else:

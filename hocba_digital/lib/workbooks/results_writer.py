@@ -3,6 +3,7 @@
 The layout is the template's (three header rows, merged group and subject
 headers), so :func:`result_workbook.read_ministry_results` reads it back.
 """
+
 import io
 
 import openpyxl
@@ -31,8 +32,9 @@ from .results import (
 )
 
 
-def write_ministry_results(rows, subjects, traits, sheet_title="KQHT",
-                           subject_names=None, trait_names=None, with_year_end=True):
+def write_ministry_results(
+    rows, subjects, traits, sheet_title="KQHT", subject_names=None, trait_names=None, with_year_end=True
+):
     """The results workbook of one class and period, as xlsx bytes.
 
     ``rows``: :class:`ResultRow` objects or dicts with the same keys (``codes``
@@ -69,13 +71,17 @@ def write_ministry_results(rows, subjects, traits, sheet_title="KQHT",
     def head(row, col, text, last_row=None, last_col=None):
         ws.cell(row, col, text)
         if (last_row or row) != row or (last_col or col) != col:
-            ws.merge_cells(start_row=row, start_column=col, end_row=last_row or row,
-                           end_column=last_col or col)
+            ws.merge_cells(start_row=row, start_column=col, end_row=last_row or row, end_column=last_col or col)
 
     layout = []  # (key, col) of the data columns
     col = 1
-    for key, text in (("stt", H_STT), ("class_code", H_CLASS), ("code", H_CODE),
-                      ("name", H_NAME), ("birth_date", H_BIRTH)):
+    for key, text in (
+        ("stt", H_STT),
+        ("class_code", H_CLASS),
+        ("code", H_CODE),
+        ("name", H_NAME),
+        ("birth_date", H_BIRTH),
+    ):
         head(1, col, text, last_row=3)
         layout.append((key, col))
         col += 1
@@ -109,8 +115,7 @@ def write_ministry_results(rows, subjects, traits, sheet_title="KQHT",
             layout.append((("trait", code), col))
             col += 1
     if with_year_end:
-        for key, text in (("completes", H_COMPLETES), ("promoted", H_PROMOTED),
-                          ("result", H_RESULT)):
+        for key, text in (("completes", H_COMPLETES), ("promoted", H_PROMOTED), ("result", H_RESULT)):
             head(1, col, text, last_row=3)
             layout.append((key, col))
             col += 1
@@ -122,10 +127,17 @@ def write_ministry_results(rows, subjects, traits, sheet_title="KQHT",
 
     for number, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
-            row = {"codes": row.codes, "class_code": row.class_code, "name": row.name,
-                   "birth_date": row.birth_date, "subjects": row.subjects,
-                   "traits": row.traits, "completes": row.completes,
-                   "promoted": row.promoted, "result": row.result}
+            row = {
+                "codes": row.codes,
+                "class_code": row.class_code,
+                "name": row.name,
+                "birth_date": row.birth_date,
+                "subjects": row.subjects,
+                "traits": row.traits,
+                "completes": row.completes,
+                "promoted": row.promoted,
+                "result": row.result,
+            }
         codes = row.get("codes") or ((row["code"],) if row.get("code") else ())
         r = number + 3
         for key, c in layout:
@@ -150,8 +162,9 @@ def write_ministry_results(rows, subjects, traits, sheet_title="KQHT",
             if not (isinstance(key, str) and key == "name"):
                 cell.alignment = Alignment(horizontal="center")
     for key, c in layout:
-        width = 26 if key == "name" else 14 if key in ("code", "birth_date", "class_code") \
-            else 6 if key == "stt" else 10
+        width = (
+            26 if key == "name" else 14 if key in ("code", "birth_date", "class_code") else 6 if key == "stt" else 10
+        )
         ws.column_dimensions[get_column_letter(c)].width = width
     ws.freeze_panes = ws.cell(4, 6)
     buffer = io.BytesIO()

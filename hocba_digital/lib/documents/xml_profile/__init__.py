@@ -1,5 +1,6 @@
 """The XML profiles of the transcript: a registry of profile versions and one
 module per version, each registering itself when this package is imported."""
+
 from .registry import (
     DEFAULT_PROFILE,
     DSIG_NS,

@@ -5,6 +5,7 @@ tree of ``data/xml_profiles/hocba-transcript-1.0.xsd``, plus the rules the XSD
 cannot say.  Another profile (the Ministry's, once published) is another
 module like this one, registered the same way.
 """
+
 import copy
 import os
 from decimal import Decimal, InvalidOperation
@@ -20,12 +21,20 @@ NS_1_0 = "urn:hocba-digital:transcript:1.0"
 PERIOD_ORDER = ("mid_term1", "end_term1", "mid_term2", "end_year")
 
 _PUPIL_FIELDS = (
-    ("FullName", "full_name"), ("Sex", "sex"), ("BirthDate", "birth_date"),
-    ("BirthPlace", "birth_place"), ("Hometown", "hometown"), ("Address", "address"),
-    ("Ethnicity", "ethnicity"), ("Nationality", "nationality"),
-    ("PersonalId", "personal_id"), ("MoetCode", "moet_code"),
-    ("SchoolPupilCode", "school_code"), ("RegisterNumber", "register_number"),
-    ("FatherName", "father_name"), ("MotherName", "mother_name"),
+    ("FullName", "full_name"),
+    ("Sex", "sex"),
+    ("BirthDate", "birth_date"),
+    ("BirthPlace", "birth_place"),
+    ("Hometown", "hometown"),
+    ("Address", "address"),
+    ("Ethnicity", "ethnicity"),
+    ("Nationality", "nationality"),
+    ("PersonalId", "personal_id"),
+    ("MoetCode", "moet_code"),
+    ("SchoolPupilCode", "school_code"),
+    ("RegisterNumber", "register_number"),
+    ("FatherName", "father_name"),
+    ("MotherName", "mother_name"),
     ("GuardianName", "guardian_name"),
 )
 
@@ -100,8 +109,7 @@ def _build_1_0(data):
         _sub(pupil_el, tag, pupil.get(key), tag in ("FullName", "Sex", "BirthDate"))
 
     # Odoo stores 0 for an empty float: 0 means "not measured"
-    health = {key: value for key, value in (get("health") or {}).items()
-              if not _empty(value) and value != 0}
+    health = {key: value for key, value in (get("health") or {}).items() if not _empty(value) and value != 0}
     if health.get("height_cm") or health.get("weight_kg"):
         health_el = _sub(body, "Health", required=True)
         for key, tag in (("height_cm", "Height"), ("weight_kg", "Weight")):
@@ -126,8 +134,7 @@ def _build_1_0(data):
             _sub(mark_el, "Score", mark.get("score"))
             _sub(mark_el, "Comment", mark.get("comment"))
 
-    for group, tag, with_kind in (("qualities", "Quality", False),
-                                  ("competencies", "Competency", True)):
+    for group, tag, with_kind in (("qualities", "Quality", False), ("competencies", "Competency", True)):
         group_el = _sub(body, group.capitalize(), required=True)
         for trait in get(group) or ():
             attrs = {"code": trait.get("code")}
@@ -235,54 +242,80 @@ def _parse_1_0(root):
     pupil_el = body.find(_q("Pupil"))
     data["pupil"] = {key: _child_text(pupil_el, tag) for tag, key in _PUPIL_FIELDS}
     health_el = body.find(_q("Health"))
-    data["health"] = None if health_el is None else {
-        "height_cm": _child_text(health_el, "Height"),
-        "weight_kg": _child_text(health_el, "Weight"),
-    }
+    data["health"] = (
+        None
+        if health_el is None
+        else {
+            "height_cm": _child_text(health_el, "Height"),
+            "weight_kg": _child_text(health_el, "Weight"),
+        }
+    )
     attendance_el = body.find(_q("Attendance"))
     data["attendance"] = {
         "excused": _int(_child_text(attendance_el, "Excused")),
         "unexcused": _int(_child_text(attendance_el, "Unexcused")),
     }
     data["subjects"] = [
-        {"code": el.get("code"), "name": _child_text(el, "Name"), "kind": el.get("kind"),
-         "assessments": _marks(el, True)}
-        for el in body.iterfind("%s/%s" % (_q("Subjects"), _q("Subject")))]
+        {
+            "code": el.get("code"),
+            "name": _child_text(el, "Name"),
+            "kind": el.get("kind"),
+            "assessments": _marks(el, True),
+        }
+        for el in body.iterfind("%s/%s" % (_q("Subjects"), _q("Subject")))
+    ]
     data["qualities"] = [
-        {"code": el.get("code"), "name": _child_text(el, "Name"),
-         "assessments": _marks(el, False)}
-        for el in body.iterfind("%s/%s" % (_q("Qualities"), _q("Quality")))]
+        {"code": el.get("code"), "name": _child_text(el, "Name"), "assessments": _marks(el, False)}
+        for el in body.iterfind("%s/%s" % (_q("Qualities"), _q("Quality")))
+    ]
     data["competencies"] = [
-        {"code": el.get("code"), "name": _child_text(el, "Name"), "kind": el.get("kind"),
-         "assessments": _marks(el, False)}
-        for el in body.iterfind("%s/%s" % (_q("Competencies"), _q("Competency")))]
+        {
+            "code": el.get("code"),
+            "name": _child_text(el, "Name"),
+            "kind": el.get("kind"),
+            "assessments": _marks(el, False),
+        }
+        for el in body.iterfind("%s/%s" % (_q("Competencies"), _q("Competency")))
+    ]
     result_el = body.find(_q("Result"))
     data["result"] = {
         key: _child_text(result_el, tag)
-        for tag, key in (("Computed", "computed"), ("Override", "override"),
-                         ("OverrideReason", "override_reason"), ("Final", "final"),
-                         ("Comment", "comment"))}
+        for tag, key in (
+            ("Computed", "computed"),
+            ("Override", "override"),
+            ("OverrideReason", "override_reason"),
+            ("Final", "final"),
+            ("Comment", "comment"),
+        )
+    }
     data["rewards"] = [
-        {"kind": el.get("kind"), "text": el.text}
-        for el in body.iterfind("%s/%s" % (_q("Rewards"), _q("Reward")))]
+        {"kind": el.get("kind"), "text": el.text} for el in body.iterfind("%s/%s" % (_q("Rewards"), _q("Reward")))
+    ]
     completion_el = body.find(_q("Completion"))
     data["completion"] = {
         "grade": _child_text(completion_el, "Grade") in ("true", "1"),
         "primary": _child_text(completion_el, "Primary") in ("true", "1"),
     }
     promotion_el = body.find(_q("Promotion"))
-    data["promotion"] = None if promotion_el is None else {
-        "decision": _child_text(promotion_el, "Decision"),
-        "note": _child_text(promotion_el, "Note"),
-    }
+    data["promotion"] = (
+        None
+        if promotion_el is None
+        else {
+            "decision": _child_text(promotion_el, "Decision"),
+            "note": _child_text(promotion_el, "Note"),
+        }
+    )
     signatures = []
     for wrapper in root.iterfind("%s/%s" % (_q("Signatures"), _q("Signature"))):
         inner = [child for child in wrapper if isinstance(child.tag, str)]
-        signatures.append({
-            "id": wrapper.get("Id"), "tier": wrapper.get("tier"),
-            "subject": wrapper.get("subject"),
-            "content": _detached(inner[0]) if inner else None,
-        })
+        signatures.append(
+            {
+                "id": wrapper.get("Id"),
+                "tier": wrapper.get("tier"),
+                "subject": wrapper.get("subject"),
+                "content": _detached(inner[0]) if inner else None,
+            }
+        )
     data["signatures"] = signatures
     return data
 
@@ -315,48 +348,57 @@ def _check_1_0(root):
     body = root.find(_q("Data"))
     for subject in body.iterfind("%s/%s" % (_q("Subjects"), _q("Subject"))):
         if subject.get("Id") != "subject-%s" % subject.get("code"):
-            errors.append(XmlError(_element_path(subject), "Id must be 'subject-%s'"
-                                   % subject.get("code")))
-    for group, tag in (("Subjects", "Subject"), ("Qualities", "Quality"),
-                       ("Competencies", "Competency")):
+            errors.append(XmlError(_element_path(subject), "Id must be 'subject-%s'" % subject.get("code")))
+    for group, tag in (("Subjects", "Subject"), ("Qualities", "Quality"), ("Competencies", "Competency")):
         seen = set()
         for item in body.iterfind("%s/%s" % (_q(group), _q(tag))):
             if item.get("code") in seen:
-                errors.append(XmlError(_element_path(item),
-                                       "code %r appears twice" % item.get("code")))
+                errors.append(XmlError(_element_path(item), "code %r appears twice" % item.get("code")))
             seen.add(item.get("code"))
             periods = [m.get("period") for m in item.findall(_q("Assessment"))]
             if periods != sorted(set(periods), key=PERIOD_ORDER.index):
-                errors.append(XmlError(
-                    _element_path(item),
-                    "assessments must be one per period, in the order %s"
-                    % ", ".join(PERIOD_ORDER)))
+                errors.append(
+                    XmlError(
+                        _element_path(item),
+                        "assessments must be one per period, in the order %s" % ", ".join(PERIOD_ORDER),
+                    )
+                )
     result = body.find(_q("Result"))
     override = _child_text(result, "Override")
     expected = override or _child_text(result, "Computed")
     if expected and _child_text(result, "Final") != expected:
-        errors.append(XmlError(_element_path(result.find(_q("Final"))),
-                               "must equal the override, or the computed result "
-                               "when there is no override (%s)" % expected))
-    subject_codes = {s.get("code") for s in body.iterfind(
-        "%s/%s" % (_q("Subjects"), _q("Subject")))}
+        errors.append(
+            XmlError(
+                _element_path(result.find(_q("Final"))),
+                "must equal the override, or the computed result when there is no override (%s)" % expected,
+            )
+        )
+    subject_codes = {s.get("code") for s in body.iterfind("%s/%s" % (_q("Subjects"), _q("Subject")))}
     for wrapper in root.iterfind("%s/%s" % (_q("Signatures"), _q("Signature"))):
         subject = wrapper.get("subject")
         if wrapper.get("tier") == "subject_teacher":
             if subject not in subject_codes:
-                errors.append(XmlError(_element_path(wrapper),
-                                       "a subject teacher's signature names a subject "
-                                       "of this transcript (subject=%r)" % subject))
+                errors.append(
+                    XmlError(
+                        _element_path(wrapper),
+                        "a subject teacher's signature names a subject of this transcript (subject=%r)" % subject,
+                    )
+                )
         elif subject:
-            errors.append(XmlError(_element_path(wrapper),
-                                   "only a subject teacher's signature names a subject"))
+            errors.append(XmlError(_element_path(wrapper), "only a subject teacher's signature names a subject"))
     return errors
 
 
-register(Profile(
-    id="hocba-transcript", version="1.0", namespace=NS_1_0,
-    xsd_path=os.path.join(PROFILES_DIR, "hocba-transcript-1.0.xsd"),
-    build_tree=_build_1_0, parse_tree=_parse_1_0, check=_check_1_0,
-    description="hocba_digital's own transcript format (Circular 27/2020, Appendix 1); "
-                "stands in for the Ministry's format of Decision 3016/QĐ-BGDĐT.",
-))
+register(
+    Profile(
+        id="hocba-transcript",
+        version="1.0",
+        namespace=NS_1_0,
+        xsd_path=os.path.join(PROFILES_DIR, "hocba-transcript-1.0.xsd"),
+        build_tree=_build_1_0,
+        parse_tree=_parse_1_0,
+        check=_check_1_0,
+        description="hocba_digital's own transcript format (Circular 27/2020, Appendix 1); "
+        "stands in for the Ministry's format of Decision 3016/QĐ-BGDĐT.",
+    )
+)

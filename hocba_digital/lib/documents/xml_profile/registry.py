@@ -53,6 +53,7 @@ given as ``int``/``float``/``Decimal``/``str`` and come back from
 :func:`parse` as text (heights, weights) or ``int`` (scores, days, grade,
 version).  ``build(parse(x)) == x`` for every ``x`` made by :func:`build`.
 """
+
 import os
 import pathlib
 import re
@@ -65,7 +66,7 @@ DEFAULT_PROFILE = "hocba-transcript-1.0"
 DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
 # the XSDs ship in the addon's data/ folder, four levels above this module
 PROFILES_DIR = str(pathlib.Path(__file__).resolve().parents[3] / "data" / "xml_profiles")
-MAX_BYTES = 5 * 1024 * 1024     # a transcript is ~30 KB; refuse anything absurd
+MAX_BYTES = 5 * 1024 * 1024  # a transcript is ~30 KB; refuse anything absurd
 
 
 class XmlProfileError(ValueError):
@@ -75,6 +76,7 @@ class XmlProfileError(ValueError):
 @dataclass(frozen=True)
 class XmlError:
     """One validation error: where (an element path) and why."""
+
     path: str
     reason: str
 
@@ -90,6 +92,7 @@ class Profile:
     are the mapping; ``check(root) -> [XmlError]`` adds the rules an XSD 1.0
     cannot say (optional).
     """
+
     id: str
     version: str
     namespace: str
@@ -113,8 +116,7 @@ _LOCK = threading.Lock()
 def register(profile):
     """Install ``profile`` (replaces one with the same id and version)."""
     if not os.path.isfile(profile.xsd_path):
-        raise XmlProfileError("Profile %s: XSD file not found: %s"
-                              % (profile.key, profile.xsd_path))
+        raise XmlProfileError("Profile %s: XSD file not found: %s" % (profile.key, profile.xsd_path))
     with _LOCK:
         _REGISTRY[profile.key] = profile
         _SCHEMAS.pop(profile.key, None)
@@ -125,8 +127,9 @@ def get_profile(key=DEFAULT_PROFILE):
     try:
         return _REGISTRY[key]
     except KeyError:
-        raise XmlProfileError("Unknown XML profile %r; installed: %s"
-                              % (key, ", ".join(sorted(_REGISTRY)) or "none")) from None
+        raise XmlProfileError(
+            "Unknown XML profile %r; installed: %s" % (key, ", ".join(sorted(_REGISTRY)) or "none")
+        ) from None
 
 
 def profiles():
@@ -146,6 +149,7 @@ def profile_of(root):
 def schema(key=DEFAULT_PROFILE):
     """The loaded ``xmlschema.XMLSchema`` of a profile (loaded once, ~0.5 s)."""
     import xmlschema  # imported late: only validation needs it
+
     profile = get_profile(key)
     with _LOCK:
         if key not in _SCHEMAS:
@@ -156,12 +160,20 @@ def schema(key=DEFAULT_PROFILE):
 # ---------------------------------------------------------------------------
 # Safe parsing
 
+
 def safe_parser():
     """An lxml parser that resolves no entity, loads no DTD and reaches no network."""
     return etree.XMLParser(
-        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
-        dtd_validation=False, remove_blank_text=False, remove_comments=False,
-        remove_pis=False, collect_ids=False)
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_blank_text=False,
+        remove_comments=False,
+        remove_pis=False,
+        collect_ids=False,
+    )
 
 
 def safe_parse(xml_bytes):
@@ -175,13 +187,13 @@ def safe_parse(xml_bytes):
     if not isinstance(xml_bytes, (bytes, bytearray)):
         raise XmlProfileError("XML must be given as bytes")
     if len(xml_bytes) > MAX_BYTES:
-        raise XmlProfileError("XML document too large (%d bytes, at most %d)"
-                              % (len(xml_bytes), MAX_BYTES))
+        raise XmlProfileError("XML document too large (%d bytes, at most %d)" % (len(xml_bytes), MAX_BYTES))
     head = bytes(xml_bytes).replace(b"\x00", b"").upper()
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
         raise XmlProfileError(
             "XML refused: it contains a DTD or entity declaration (<!DOCTYPE>/<!ENTITY>), "
-            "which transcripts never have; entities are not expanded and nothing is fetched")
+            "which transcripts never have; entities are not expanded and nothing is fetched"
+        )
     try:
         root = etree.fromstring(bytes(xml_bytes), safe_parser())
     except etree.XMLSyntaxError as error:
@@ -197,6 +209,7 @@ def safe_parse(xml_bytes):
 # ---------------------------------------------------------------------------
 # Public API
 
+
 def build(data, profile=DEFAULT_PROFILE):
     """The XML (UTF-8 bytes, with declaration) of ``data`` in ``profile``.
 
@@ -204,8 +217,7 @@ def build(data, profile=DEFAULT_PROFILE):
     validated here: call :func:`validate` on the result.
     """
     root = get_profile(profile).build_tree(data)
-    return (b'<?xml version="1.0" encoding="UTF-8"?>\n'
-            + etree.tostring(root, encoding="UTF-8") + b"\n")
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8") + b"\n"
 
 
 def validate(xml_bytes, profile=None, within=None):
@@ -225,8 +237,13 @@ def validate(xml_bytes, profile=None, within=None):
     except XmlProfileError as error:
         return [XmlError("/", str(error))]
     if etree.QName(root).namespace != prof.namespace:
-        return [XmlError("/", "namespace %r is not the one of profile %s (%r)"
-                         % (etree.QName(root).namespace, prof.key, prof.namespace))]
+        return [
+            XmlError(
+                "/",
+                "namespace %r is not the one of profile %s (%r)"
+                % (etree.QName(root).namespace, prof.key, prof.namespace),
+            )
+        ]
     block = None
     if within is not None:
         found = root.xpath("//*[@Id=$i]", i=within)
@@ -235,11 +252,12 @@ def validate(xml_bytes, profile=None, within=None):
         block = found[0]
     fast = _fast_schema(prof)
     errors = []
-    if not fast.validate(root) and (block is None or _inside(
-            [entry.path for entry in fast.error_log], root.getroottree().getpath(block))):
+    if not fast.validate(root) and (
+        block is None or _inside([entry.path for entry in fast.error_log], root.getroottree().getpath(block))
+    ):
         for err in schema(prof.key).iter_errors(root):
             error = XmlError(*_describe(err))
-            if error not in errors:     # a value breaking two facets is reported once
+            if error not in errors:  # a value breaking two facets is reported once
                 errors.append(error)
     if not errors and prof.check:
         errors += prof.check(root)
@@ -252,18 +270,18 @@ def _fast_schema(profile):
     """The profile's XSD compiled by libxml2, one per thread (a validator keeps
     its error log, so it is not shared between threads)."""
     cache = _FAST.__dict__.setdefault("schemas", {})
-    key = (profile.key, profile.xsd_path)   # a profile registered again is compiled again
+    key = (profile.key, profile.xsd_path)  # a profile registered again is compiled again
     if key not in cache:
         import xmlschema
+
         # xmlschema checks ds:Signature against the XMLDSig schema it ships
         # (the profile's xs:any is lax); libxml2 must know that schema too
-        dsig = os.path.join(os.path.dirname(xmlschema.__file__), "schemas", "DSIG",
-                            "xmldsig-core-schema.xsd")
-        both = ('<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
-                '<xs:import namespace="%s" schemaLocation="%s"/>'
-                '<xs:import namespace="%s" schemaLocation="%s"/></xs:schema>') % (
-            profile.namespace, pathlib.Path(profile.xsd_path).as_uri(),
-            DSIG_NS, pathlib.Path(dsig).as_uri())
+        dsig = os.path.join(os.path.dirname(xmlschema.__file__), "schemas", "DSIG", "xmldsig-core-schema.xsd")
+        both = (
+            '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+            '<xs:import namespace="%s" schemaLocation="%s"/>'
+            '<xs:import namespace="%s" schemaLocation="%s"/></xs:schema>'
+        ) % (profile.namespace, pathlib.Path(profile.xsd_path).as_uri(), DSIG_NS, pathlib.Path(dsig).as_uri())
         cache[key] = etree.XMLSchema(etree.fromstring(both))
     return cache[key]
 
@@ -314,9 +332,7 @@ def _describe(error):
     if path.endswith("/Score"):
         reason = "value must be a whole number between 1 and 10 (got '%s')" % (error.obj,)
     elif facet == "XsdEnumerationFacets":
-        reason = "value '%s' is not one of %s" % (
-            error.obj, ", ".join(str(v) for v in validator.enumeration))
+        reason = "value '%s' is not one of %s" % (error.obj, ", ".join(str(v) for v in validator.enumeration))
     elif facet == "XsdPatternFacets" and path.endswith("/PersonalId"):
         reason = "personal ID must be exactly 12 digits (got '%s')" % (error.obj,)
     return path, reason
-

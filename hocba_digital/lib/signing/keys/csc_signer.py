@@ -49,19 +49,31 @@ from ..xades import Signer
 
 _logger = logging.getLogger(__name__)
 
-HASH_OIDS = {"sha256": "2.16.840.1.101.3.4.2.1", "sha384": "2.16.840.1.101.3.4.2.2",
-             "sha512": "2.16.840.1.101.3.4.2.3"}
+HASH_OIDS = {"sha256": "2.16.840.1.101.3.4.2.1", "sha384": "2.16.840.1.101.3.4.2.2", "sha512": "2.16.840.1.101.3.4.2.3"}
 RSA_ENCRYPTION = "1.2.840.113549.1.1.1"
 EC_PUBLIC_KEY = "1.2.840.10045.2.1"
 SIGN_OIDS = {  # sha*WithRSAEncryption (PKCS#1 v1.5), ecdsa-with-SHA*
-    ("rsa", "sha256"): "1.2.840.113549.1.1.11", ("rsa", "sha384"): "1.2.840.113549.1.1.12",
-    ("rsa", "sha512"): "1.2.840.113549.1.1.13", ("ec", "sha256"): "1.2.840.10045.4.3.2",
-    ("ec", "sha384"): "1.2.840.10045.4.3.3", ("ec", "sha512"): "1.2.840.10045.4.3.4",
+    ("rsa", "sha256"): "1.2.840.113549.1.1.11",
+    ("rsa", "sha384"): "1.2.840.113549.1.1.12",
+    ("rsa", "sha512"): "1.2.840.113549.1.1.13",
+    ("ec", "sha256"): "1.2.840.10045.4.3.2",
+    ("ec", "sha384"): "1.2.840.10045.4.3.3",
+    ("ec", "sha512"): "1.2.840.10045.4.3.4",
 }
 _HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 # error codes that mean "who you are / what you typed is not accepted"
-_AUTH_ERRORS = {"invalid_token", "expired_token", "invalid_grant", "invalid_client", "unauthorized_client",
-                "access_denied", "invalid_pin", "invalid_otp", "invalid_sad", "expired_sad"}
+_AUTH_ERRORS = {
+    "invalid_token",
+    "expired_token",
+    "invalid_grant",
+    "invalid_client",
+    "unauthorized_client",
+    "access_denied",
+    "invalid_pin",
+    "invalid_otp",
+    "invalid_sad",
+    "expired_sad",
+}
 
 
 class CscError(Exception):
@@ -101,8 +113,19 @@ class CscSigner(Signer):
     service's TLS certificate.  ``session``: a ``requests.Session`` to use.
     """
 
-    def __init__(self, service_url, credential_id=None, *, access_token=None, username=None, password=None,
-                 timeout=30.0, verify=True, description=None, session=None):
+    def __init__(
+        self,
+        service_url,
+        credential_id=None,
+        *,
+        access_token=None,
+        username=None,
+        password=None,
+        timeout=30.0,
+        verify=True,
+        description=None,
+        session=None,
+    ):
         if access_token is None and username is None:
             raise ValueError("give access_token, or username and password")
         self.service_url = service_url.rstrip("/")
@@ -137,8 +160,9 @@ class CscSigner(Signer):
     # -- HTTP -----------------------------------------------------------------
     def _scrub(self, text, extra=()):
         """``text`` (from the service) without any secret of ours in it."""
-        found = [self.__password, self.__token] + ([self._batch.pin, self._batch.otp, self._batch.sad]
-                                                   if self._batch is not None else [])
+        found = [self.__password, self.__token] + (
+            [self._batch.pin, self._batch.otp, self._batch.sad] if self._batch is not None else []
+        )
         text = str(text)[:300]
         for secret in [f.reveal() for f in found] + list(extra):
             text = text.replace(str(secret), "***") if secret else text
@@ -156,17 +180,19 @@ class CscSigner(Signer):
             try:
                 response = self._http.post(url, **kwargs)
             except requests.exceptions.SSLError:
-                raise CscError("TLS handshake with the CSC service at %s failed (untrusted certificate? "
-                               "see verify=)" % self.host) from None
+                raise CscError(
+                    "TLS handshake with the CSC service at %s failed (untrusted certificate? see verify=)" % self.host
+                ) from None
             except requests.exceptions.Timeout:
-                raise CscUnavailable("the CSC service at %s did not answer %s in time" % (self.host, endpoint)) \
-                    from None
+                raise CscUnavailable(
+                    "the CSC service at %s did not answer %s in time" % (self.host, endpoint)
+                ) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                raise CscUnavailable("cannot reach the CSC service at %s (%s): %s"
-                                     % (self.host, endpoint, type(exc).__name__)) from None
+                raise CscUnavailable(
+                    "cannot reach the CSC service at %s (%s): %s" % (self.host, endpoint, type(exc).__name__)
+                ) from None
             except requests.exceptions.RequestException as exc:
-                raise CscError("CSC request %s to %s failed: %s" % (endpoint, self.host, type(exc).__name__)) \
-                    from None
+                raise CscError("CSC request %s to %s failed: %s" % (endpoint, self.host, type(exc).__name__)) from None
             if response.status_code == 401 and attempt == 1 and bearer and self._can_login():
                 self.__token = Secret(None)  # expired or revoked: log in again, once
                 continue
@@ -188,8 +214,12 @@ class CscSigner(Signer):
         message = "CSC %s at %s refused (HTTP %d %s): %s" % (endpoint, self.host, status, code, text)
         if status >= 500 or status == 429:
             raise CscUnavailable(message)
-        if (status in (401, 403) or code in _AUTH_ERRORS or "SAD" in text
-                or (endpoint == "credentials/authorize" and ("PIN" in text or "OTP" in text))):
+        if (
+            status in (401, 403)
+            or code in _AUTH_ERRORS
+            or "SAD" in text
+            or (endpoint == "credentials/authorize" and ("PIN" in text or "OTP" in text))
+        ):
             raise CscAuthError(message)
         raise CscError(message)
 
@@ -224,8 +254,10 @@ class CscSigner(Signer):
         return ids[0]
 
     def _load_info(self):
-        data = self._call("credentials/info", {"credentialID": self.credential_id, "certificates": "chain",
-                                               "certInfo": True, "authInfo": True})
+        data = self._call(
+            "credentials/info",
+            {"credentialID": self.credential_id, "certificates": "chain", "certInfo": True, "authInfo": True},
+        )
         try:
             certs = [x509.load_der_x509_certificate(base64.b64decode(c)) for c in data["cert"]["certificates"]]
             if not certs:
@@ -233,8 +265,9 @@ class CscSigner(Signer):
             key = data["key"]
             self.key_algorithms = list(key["algo"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise CscError("CSC credentials/info at %s: unreadable certificate or key data (%s)"
-                           % (self.host, type(exc).__name__)) from None
+            raise CscError(
+                "CSC credentials/info at %s: unreadable certificate or key data (%s)" % (self.host, type(exc).__name__)
+            ) from None
         self.key_status = key.get("status", "enabled")
         self.cert_status = data["cert"].get("status", "valid")
         self.certificate = certs[0]  # the spec puts the signer's certificate first
@@ -261,8 +294,10 @@ class CscSigner(Signer):
         generic = RSA_ENCRYPTION if key_type == "rsa" else EC_PUBLIC_KEY
         if generic in self.key_algorithms:  # the service combines it with hashAlgo
             return generic
-        raise CscError("credential %r does not offer %s with %s (it offers %s)"
-                       % (self.credential_id, key_type, algorithm, ", ".join(self.key_algorithms)))
+        raise CscError(
+            "credential %r does not offer %s with %s (it offers %s)"
+            % (self.credential_id, key_type, algorithm, ", ".join(self.key_algorithms))
+        )
 
     # -- batches --------------------------------------------------------------
     @contextlib.contextmanager
@@ -289,8 +324,9 @@ class CscSigner(Signer):
 
     def _authorize(self, batch, count, digests=None):
         if self.needs_activation and not batch.pin and not batch.otp:
-            raise CscAuthError("credential %r needs a PIN / OTP: sign inside signer.batch(n, pin=...)"
-                               % self.credential_id)
+            raise CscAuthError(
+                "credential %r needs a PIN / OTP: sign inside signer.batch(n, pin=...)" % self.credential_id
+            )
         body = {"credentialID": self.credential_id, "numSignatures": count}
         if digests is not None:
             body["hash"] = [base64.b64encode(d).decode() for d in digests]
@@ -340,7 +376,7 @@ class CscSigner(Signer):
             try:
                 signatures = []
                 for start in range(0, len(digests), self.multisign):
-                    chunk = digests[start:start + self.multisign]
+                    chunk = digests[start : start + self.multisign]
                     sad = self._sad_for(self._batch, chunk)
                     signatures += self._sign_hash(sad, chunk, algorithm, sign_oid)
                 return signatures
@@ -350,8 +386,13 @@ class CscSigner(Signer):
                     self._batch = None
 
     def _sign_hash(self, sad, digests, algorithm, sign_oid):
-        body = {"credentialID": self.credential_id, "SAD": sad, "hashAlgo": HASH_OIDS[algorithm],
-                "signAlgo": sign_oid, "hash": [base64.b64encode(d).decode() for d in digests]}
+        body = {
+            "credentialID": self.credential_id,
+            "SAD": sad,
+            "hashAlgo": HASH_OIDS[algorithm],
+            "signAlgo": sign_oid,
+            "hash": [base64.b64encode(d).decode() for d in digests],
+        }
         data = self._call("signatures/signHash", body)
         values = data.get("signatures")
         if not isinstance(values, list) or len(values) != len(digests):
@@ -375,8 +416,9 @@ class CscSigner(Signer):
             if asym_utils.encode_dss_signature(r, s) == signature:
                 return signature
         if len(signature) == 2 * size:  # plain r || s (as some services return it)
-            return asym_utils.encode_dss_signature(int.from_bytes(signature[:size], "big"),
-                                                   int.from_bytes(signature[size:], "big"))
+            return asym_utils.encode_dss_signature(
+                int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
+            )
         raise CscError("CSC signatures/signHash at %s: unreadable ECDSA signature" % self.host)
 
     def _check(self, digest, signature, algorithm):
@@ -390,8 +432,10 @@ class CscSigner(Signer):
             else:
                 public_key.verify(signature, digest, ec.ECDSA(prehashed))
         except InvalidSignature:
-            raise CscError("the CSC service at %s returned a signature that does not match the certificate "
-                           "of credential %r" % (self.host, self.credential_id)) from None
+            raise CscError(
+                "the CSC service at %s returned a signature that does not match the certificate "
+                "of credential %r" % (self.host, self.credential_id)
+            ) from None
 
 
 def _int(value, default):

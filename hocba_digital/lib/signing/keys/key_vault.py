@@ -7,6 +7,7 @@ fail loudly instead of giving garbage.
 
 Blob layout: ``b"HBKV1" | salt (16) | nonce (12) | AES-256-GCM(ciphertext+tag)``.
 """
+
 import os
 
 from cryptography.exceptions import InvalidTag
@@ -17,7 +18,7 @@ MAGIC = b"HBKV1"
 MIN_PIN_LENGTH = 6
 # 32 MiB and ~100-150 ms per try on a 2-vCPU server (bench/README.md): paid once
 # per signing run, and what makes each guess of a 6-digit PIN costly offline.
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 15, 8, 1
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 
 
 class WrongPin(ValueError):
@@ -53,10 +54,9 @@ def unseal(blob, pin, associated=b""):
     """The secret, or :class:`WrongPin`."""
     if not blob or not blob.startswith(MAGIC) or len(blob) < len(MAGIC) + 28 + 16:
         raise WrongPin("not_a_sealed_key")
-    salt = blob[len(MAGIC):len(MAGIC) + 16]
-    nonce = blob[len(MAGIC) + 16:len(MAGIC) + 28]
+    salt = blob[len(MAGIC) : len(MAGIC) + 16]
+    nonce = blob[len(MAGIC) + 16 : len(MAGIC) + 28]
     try:
-        return AESGCM(_derive(pin or "", salt)).decrypt(
-            nonce, blob[len(MAGIC) + 28:], MAGIC + associated)
+        return AESGCM(_derive(pin or "", salt)).decrypt(nonce, blob[len(MAGIC) + 28 :], MAGIC + associated)
     except InvalidTag as exc:
         raise WrongPin("wrong_pin") from exc

@@ -123,8 +123,7 @@ class Pkcs11Signer(Signer):
     issuing certificates (not the signer's own).
     """
 
-    def __init__(self, module, token_label, key_label=None, user_pin=None, certificate=None, chain=(),
-                 key_id=None):
+    def __init__(self, module, token_label, key_label=None, user_pin=None, certificate=None, chain=(), key_id=None):
         if key_label is None and key_id is None:
             raise ValueError("give key_label or key_id")
         if isinstance(key_id, str):
@@ -171,8 +170,9 @@ class Pkcs11Signer(Signer):
         if not objects:
             raise TokenKeyNotFoundError("no %s with %s on token %r" % (kind, self._what(), self.token_label))
         if len(objects) > 1:
-            raise TokenKeyNotFoundError("%d %ss with %s on token %r" % (len(objects), kind, self._what(),
-                                                                         self.token_label))
+            raise TokenKeyNotFoundError(
+                "%d %ss with %s on token %r" % (len(objects), kind, self._what(), self.token_label)
+            )
         return objects[0]
 
     def _certificate_from_token(self):
@@ -192,8 +192,9 @@ class Pkcs11Signer(Signer):
             try:
                 token = lib.get_token(token_label=self.token_label)
             except pkcs11.NoSuchToken:
-                raise TokenNotFoundError("no PKCS#11 token labelled %r in %s" % (self.token_label, self.module)) \
-                    from None
+                raise TokenNotFoundError(
+                    "no PKCS#11 token labelled %r in %s" % (self.token_label, self.module)
+                ) from None
             except pkcs11.MultipleTokensReturned:
                 raise TokenNotFoundError("several PKCS#11 tokens labelled %r" % (self.token_label,)) from None
             _logger.debug("opening a PKCS#11 session on token %r", self.token_label)
@@ -206,8 +207,9 @@ class Pkcs11Signer(Signer):
             except pkcs11.PinExpired:
                 raise TokenPinExpiredError("the PIN of PKCS#11 token %r has expired" % (self.token_label,)) from None
             except pkcs11.PKCS11Error as exc:
-                raise Pkcs11SignerError("cannot open a session on token %r: %s"
-                                        % (self.token_label, type(exc).__name__)) from None
+                raise Pkcs11SignerError(
+                    "cannot open a session on token %r: %s" % (self.token_label, type(exc).__name__)
+                ) from None
             self._session = session
             try:
                 self._key = self._find_one(pkcs11.ObjectClass.PRIVATE_KEY, "private key")
@@ -281,8 +283,9 @@ class Pkcs11Signer(Signer):
         except KeyError:
             raise Pkcs11SignerError("unsupported hash algorithm %r" % (algorithm,)) from None
         except pkcs11.PKCS11Error as exc:
-            raise Pkcs11SignerError("PKCS#11 signature on token %r failed: %s"
-                                    % (self.token_label, type(exc).__name__)) from None
+            raise Pkcs11SignerError(
+                "PKCS#11 signature on token %r failed: %s" % (self.token_label, type(exc).__name__)
+            ) from None
 
 
 # ---------------------------------------------------------------------------
@@ -294,13 +297,16 @@ def write_softhsm_conf(directory):
     os.makedirs(tokens, exist_ok=True)
     conf = os.path.join(directory, "softhsm2.conf")
     with open(conf, "w") as f:
-        f.write("directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n"
-                "slots.removable = false\n" % tokens)
+        f.write(
+            "directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n"
+            "slots.removable = false\n" % tokens
+        )
     return conf
 
 
-def load_into_softhsm(module, token_label, so_pin, user_pin, key_label, private_key, certificate,
-                      key_id=None, conf=None):
+def load_into_softhsm(
+    module, token_label, so_pin, user_pin, key_label, private_key, certificate, key_id=None, conf=None
+):
     """Initialise a SoftHSM2 token and import ``private_key`` and ``certificate`` into it.
 
     ``conf`` defaults to ``os.environ["SOFTHSM2_CONF"]`` (which must point to a
@@ -325,7 +331,10 @@ def load_into_softhsm(module, token_label, so_pin, user_pin, key_label, private_
     env = dict(os.environ, SOFTHSM2_CONF=conf)
     proc = subprocess.run(
         [tool, "--init-token", "--free", "--label", token_label, "--so-pin", so_pin, "--pin", user_pin],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     if proc.returncode != 0:
         # softhsm2-util does not echo the PINs; still, do not pass its output through blindly
@@ -337,10 +346,12 @@ def load_into_softhsm(module, token_label, so_pin, user_pin, key_label, private_
     lib = reload_module(module)  # see the new token
     if key_id is None:
         public_der = private_key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         key_id = hashlib.sha1(public_der).digest()
     key_der = private_key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
+        serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
     if isinstance(private_key, rsa.RSAPrivateKey):
         key_attrs = decode_rsa_private_key(key_der)
     elif isinstance(private_key, ec.EllipticCurvePrivateKey):
@@ -348,10 +359,17 @@ def load_into_softhsm(module, token_label, so_pin, user_pin, key_label, private_
     else:
         raise Pkcs11SignerError("unsupported private key type %s" % type(private_key).__name__)
     A = pkcs11.Attribute
-    key_attrs.update({
-        A.TOKEN: True, A.PRIVATE: True, A.SENSITIVE: True, A.EXTRACTABLE: False,
-        A.SIGN: True, A.LABEL: key_label, A.ID: key_id,
-    })
+    key_attrs.update(
+        {
+            A.TOKEN: True,
+            A.PRIVATE: True,
+            A.SENSITIVE: True,
+            A.EXTRACTABLE: False,
+            A.SIGN: True,
+            A.LABEL: key_label,
+            A.ID: key_id,
+        }
+    )
     cert_attrs = decode_x509_certificate(certificate.public_bytes(serialization.Encoding.DER))
     cert_attrs.update({A.TOKEN: True, A.PRIVATE: False, A.LABEL: key_label, A.ID: key_id})
     token = lib.get_token(token_label=token_label)
