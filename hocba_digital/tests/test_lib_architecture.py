@@ -22,7 +22,6 @@ ALLOWED = {
     "exchange": {"signing", "documents"},
     "population": {"rules", "workbooks", "secret"},
     "sandbox": {"rules", "documents", "signing", "exchange", "population", "workbooks", "secret"},
-    "demo": {"rules", "documents", "signing", "exchange", "population", "workbooks", "secret", "sandbox"},
 }
 
 
@@ -202,12 +201,12 @@ class TestLibArchitecture(BaseCase):
                     found.append("%s:%d imports %s" % (name, line, target))
         self.assertEqual(found, [])
 
-    def test_nothing_outside_sandbox_and_demo_uses_them(self):
+    def test_nothing_outside_sandbox_uses_it(self):
         found = [
             "%s:%d imports %s" % (name, line, target)
             for name in self.lib.modules
-            if _room(name) not in ("sandbox", "demo")
+            if _room(name) != "sandbox"
             for line, target, _what in self.lib.imports(name, module_level_only=False)
-            if _room(target) in ("sandbox", "demo")
+            if _room(target) == "sandbox"
         ]
         self.assertEqual(found, [])
