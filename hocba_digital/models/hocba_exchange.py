@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from .. import service_scope
 from ..groups import IT_OFFICER
 from ..lib.exchange import package as exchange_package
 
@@ -109,7 +110,7 @@ class HocbaExchange(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self.check_access("create")
-        if not self.env.context.get("hocba_exchange_service"):
+        if not service_scope.active(service_scope.EXCHANGE):
             versions = self.env["hocba.version"].browse([vals.get("version_id") for vals in vals_list]).exists()
             if len(versions) != len(vals_list) or versions.filtered(lambda v: v.state == "signing"):
                 raise UserError(
@@ -120,7 +121,7 @@ class HocbaExchange(models.Model):
 
     def write(self, vals):
         self.check_access("write")
-        if PROTOCOL_FIELDS & set(vals) and not self.env.context.get("hocba_exchange_service"):
+        if PROTOCOL_FIELDS & set(vals) and not service_scope.active(service_scope.EXCHANGE):
             raise UserError(
                 _(
                     "The state of a package follows the transcript store's answers; "
@@ -146,7 +147,7 @@ class HocbaExchange(models.Model):
         corrects."""
         versions = versions.sudo().filtered(lambda v: v.state != "signing")
         exchange_sudo = self.sudo().with_context(
-            hocba_exchange_service=True, tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
+            tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
         )
         existing = exchange_sudo.search([("version_id", "in", versions.ids)])
         missing = versions - existing.version_id
@@ -155,13 +156,14 @@ class HocbaExchange(models.Model):
             replaced = version.replaces_id
             if replaced and not replaced.exchange_ids:
                 exchange_sudo._hocba_queue(replaced)
-            existing |= exchange_sudo.create(
-                {
-                    "version_id": version.id,
-                    "idempotency_key": exchange_package.idempotency_key(version.document_id),
-                    "replaces_exchange_id": replaced.exchange_ids[:1].id,
-                }
-            )
+            with service_scope.granted(service_scope.EXCHANGE):
+                existing |= exchange_sudo.create(
+                    {
+                        "version_id": version.id,
+                        "idempotency_key": exchange_package.idempotency_key(version.document_id),
+                        "replaces_exchange_id": replaced.exchange_ids[:1].id,
+                    }
+                )
         return existing
 
     @api.model
@@ -203,9 +205,15 @@ class HocbaExchange(models.Model):
                     error=exchange.last_error or "-",
                 )
             )
-        retried.with_context(hocba_exchange_service=True).write(
-            {"state": "pending", "next_attempt_at": fields.Datetime.now(), "last_error": False, "package_sha256": False}
-        )
+        with service_scope.granted(service_scope.EXCHANGE):
+            retried.write(
+                {
+                    "state": "pending",
+                    "next_attempt_at": fields.Datetime.now(),
+                    "last_error": False,
+                    "package_sha256": False,
+                }
+            )
         self.env["hocba.exchange.service"]._hocba_trigger()
         return True
 

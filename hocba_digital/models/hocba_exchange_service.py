@@ -8,6 +8,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import html2plaintext, mute_logger
 
+from .. import service_scope
 from ..groups import IT_OFFICER
 from ..lib.exchange import client as exchange_client
 from ..lib.exchange import package as exchange_package
@@ -150,25 +151,25 @@ class HocbaExchangeService(models.AbstractModel):
             ORDER BY e.next_attempt_at NULLS FIRST, e.id LIMIT %(limit)s""",
             dict(params, limit=limit),
         )
-        exchange_sudo = (
-            self.env["hocba.exchange"].sudo().with_context(hocba_exchange_service=True, tracking_disable=True)
-        )
+        exchange_sudo = self.env["hocba.exchange"].sudo().with_context(tracking_disable=True)
         exchanges = exchange_sudo.browse([row[0] for row in self.env.cr.fetchall()])
         if not exchanges:
             return result
         data = self._hocba_package_data(exchanges)
         clients, stopped = {}, set()
+        # the service writes the protocol fields nobody else may: see service_scope
         try:
-            for exchange in exchanges:
-                if exchange.company_id in stopped:
-                    continue
-                kind, outcome = self._hocba_send_one(exchange, data[exchange.id], clients, clock, auto_commit, ids)
-                result[kind] += 1
-                if kind != "skipped":
-                    result["handled"] += 1
-                if outcome is not None and outcome.stop:
-                    stopped.add(exchange.company_id)
-                    result["stopped"] = True
+            with service_scope.granted(service_scope.EXCHANGE):
+                for exchange in exchanges:
+                    if exchange.company_id in stopped:
+                        continue
+                    kind, outcome = self._hocba_send_one(exchange, data[exchange.id], clients, clock, auto_commit, ids)
+                    result[kind] += 1
+                    if kind != "skipped":
+                        result["handled"] += 1
+                    if outcome is not None and outcome.stop:
+                        stopped.add(exchange.company_id)
+                        result["stopped"] = True
         finally:
             for client in clients.values():
                 client.close()

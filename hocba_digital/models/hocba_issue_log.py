@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
+from .. import service_scope
 from ..groups import CLERK
 
 REQUESTER_RELATIONS = [
@@ -89,7 +90,7 @@ class HocbaIssueLog(models.Model):
     def _hocba_edit_refusal(self, operation, vals=None):
         if operation != "create":
             return _("The register cannot be changed.")
-        if not self.env.context.get("hocba_issue_register"):
+        if not service_scope.active(service_scope.ISSUE_REGISTER):
             return _("The register is written when something is issued, not by hand.")
         return None
 
@@ -125,8 +126,8 @@ class HocbaIssueLog(models.Model):
             # the name is copied into the register, whoever may read the contact
             partner_sudo = self.env["res.partner"].sudo().browse(values["requester_partner_id"])
             values["requester_name"] = partner_sudo.name
-        register_sudo = self.sudo().with_context(hocba_issue_register=True)
-        return register_sudo.create(values)
+        with service_scope.granted(service_scope.ISSUE_REGISTER):
+            return self.sudo().create(values)
 
     @api.model
     def _hocba_next_number(self, company):

@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 
+from .. import service_scope
 from .hocba_certificate import TIER_SELECTION
 
 
@@ -65,23 +66,22 @@ class HocbaSignature(models.Model):
             signature.display_name = "%s: %s" % (label, signature.signer_name or "")
 
     def _hocba_edit_refusal(self, operation, vals=None):
-        context = self.env.context
         if operation == "create":
             return (
                 None
-                if context.get("hocba_signing_service")
+                if service_scope.active(service_scope.SIGNING)
                 else _("Signatures are made by signing, not created by hand.")
             )
         if operation == "unlink":
             return (
                 None
-                if context.get("hocba_version_cleanup")
+                if service_scope.active(service_scope.VERSION_CLEANUP)
                 else _("A signature cannot be deleted. Request a correction of the transcript instead.")
             )
         # the only change a signature knows: it stops counting after a correction
         invalidating = (
             not set(vals) - {"state", "invalidated_reason"} and vals.get("state", "invalidated") == "invalidated"
         )
-        if invalidating and context.get("hocba_signing_service"):
+        if invalidating and service_scope.active(service_scope.SIGNING):
             return None
         return _("A signature cannot be changed. Request a correction of the transcript instead.")

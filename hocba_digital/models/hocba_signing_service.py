@@ -9,6 +9,7 @@ from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBack
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from .. import service_scope
 from ..groups import PRINCIPAL
 from ..lib.documents import transcript_layout, xml_profile
 from ..lib.documents.xml_profile.hocba_1_0 import NS_1_0
@@ -181,6 +182,12 @@ class HocbaSigningService(models.AbstractModel):
         return xml_profile.build(mapping._hocba_data(transcript, version, version._hocba_valid_signatures()))
 
     def _hocba_sign_item(self, transcript, tier, subject, certificate, signer, user):
+        """Sign one item; the signing service writes what nobody else may
+        (versions, signatures, a signed transcript): see service_scope."""
+        with service_scope.granted(service_scope.SIGNING):
+            return self._hocba_sign_item_granted(transcript, tier, subject, certificate, signer, user)
+
+    def _hocba_sign_item_granted(self, transcript, tier, subject, certificate, signer, user):
         self._hocba_lock(transcript)
         transcript = transcript.sudo()
         transcript.invalidate_recordset()
@@ -191,7 +198,7 @@ class HocbaSigningService(models.AbstractModel):
             raise SigningRefused(self._hocba_refusal_text(transcript, refusal, subject))
         if not version:
             version = transcript._hocba_new_version()
-        service = self.with_context(hocba_signing_service=True).sudo()
+        service = self.sudo()
         mapping = self.env["hocba.xml.mapping"]
         valid = version._hocba_valid_signatures()
         if tier in (signing_chain.SUBJECT, signing_chain.HOMEROOM):
@@ -258,11 +265,11 @@ class HocbaSigningService(models.AbstractModel):
         document = xml_profile.build(mapping._hocba_data(transcript, version, valid | signature))
         vals = {"xml_file": base64.b64encode(document)}
         vals.update(service._hocba_sign_pdf(transcript, version, tier, document, signer, certificate))
-        version.with_context(hocba_signing_service=True).write(vals)
+        version.write(vals)
         if tier == signing_chain.HOMEROOM and transcript.correction_state:
-            transcript.with_context(hocba_signing_service=True).write({"correction_state": False})
+            transcript.write({"correction_state": False})
         if tier == signing_chain.SEAL:
-            version.with_context(hocba_signing_service=True)._hocba_issue()
+            version._hocba_issue()
         return signature
 
     def _hocba_sign_pdf(self, transcript, version, tier, document, signer, certificate):

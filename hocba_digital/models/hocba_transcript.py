@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from .. import service_scope
 from ..groups import CLERK, PRINCIPAL, VICE_PRINCIPAL
 from ..lib.rules import assessment, catalogue, quality_check
 from ..lib.signing import chain as signing_chain
@@ -191,7 +192,7 @@ class HocbaTranscript(models.Model):
 
     def write(self, vals):
         self.check_access("write")
-        if not self.env.context.get("hocba_signing_service"):
+        if not service_scope.active(service_scope.SIGNING):
             if {"correction_state", "correction_reason"} & set(vals):
                 raise UserError(_("Use the correction buttons to request or open a correction."))
             self._hocba_check_signed(data=True)
@@ -205,8 +206,7 @@ class HocbaTranscript(models.Model):
         locked = self.filtered(
             lambda t: t.class_id.review_state in ("locked", "approved") and t.correction_state != "open"
         )
-        context = self.env.context
-        if locked and not (context.get("hocba_unlocking") or context.get("hocba_signing_service")):
+        if locked and not service_scope.active(service_scope.SIGNING):
             raise UserError(
                 _(
                     "Class %(name)s is locked for checking: ask the head of the subject group or "
@@ -419,19 +419,19 @@ class HocbaTranscript(models.Model):
     def _hocba_new_version(self, previous=None, reason=None):
         self.ensure_one()
         last = self._hocba_current_version()
-        return (
-            self.env["hocba.version"]
-            .sudo()
-            .with_context(hocba_signing_service=True)
-            .create(
-                {
-                    "transcript_id": self.id,
-                    "number": (last.number or 0) + 1,
-                    "replaces_id": previous.id if previous else False,
-                    "correction_reason": reason or False,
-                }
+        with service_scope.granted(service_scope.SIGNING):
+            return (
+                self.env["hocba.version"]
+                .sudo()
+                .create(
+                    {
+                        "transcript_id": self.id,
+                        "number": (last.number or 0) + 1,
+                        "replaces_id": previous.id if previous else False,
+                        "correction_reason": reason or False,
+                    }
+                )
             )
-        )
 
     # ---- what signatures freeze ----
 
@@ -460,15 +460,15 @@ class HocbaTranscript(models.Model):
                 )
 
     def _hocba_break_signatures(self, version, subjects, data):
-        service = {"hocba_signing_service": True}
         valid = version._hocba_valid_signatures()
         broken = valid.filtered(lambda s: s.tier != signing_chain.SUBJECT)
         if subjects:
             broken |= valid.filtered(lambda s: s.subject_id in subjects)
         if broken:
-            broken.sudo().with_context(**service).write(
-                {"state": "invalidated", "invalidated_reason": _("The data it covers changed during a correction.")}
-            )
+            with service_scope.granted(service_scope.SIGNING):
+                broken.sudo().write(
+                    {"state": "invalidated", "invalidated_reason": _("The data it covers changed during a correction.")}
+                )
 
     # ---- actions ----
 
@@ -504,9 +504,8 @@ class HocbaTranscript(models.Model):
                 )
             if transcript.correction_state:
                 raise UserError(_("A correction of %(name)s is already under way.", name=transcript.display_name))
-        self.sudo().with_context(hocba_signing_service=True).write(
-            {"correction_state": "requested", "correction_reason": reason}
-        )
+        with service_scope.granted(service_scope.SIGNING):
+            self.sudo().write({"correction_state": "requested", "correction_reason": reason})
         principals = self.env.ref(PRINCIPAL).users
         for transcript in self.sudo():
             for principal in principals.filtered(lambda u: transcript.company_id in u.company_ids):
@@ -527,30 +526,30 @@ class HocbaTranscript(models.Model):
             if transcript.correction_state != "requested":
                 raise UserError(_("Nobody asked for a correction of %(name)s.", name=transcript.display_name))
             version = transcript._hocba_current_version()
-            service = {"hocba_signing_service": True}
-            if version.state == "issued":
-                new = transcript._hocba_new_version(version, transcript.correction_reason)
-                self.env["hocba.signature"].sudo().with_context(**service).create(
-                    [
-                        {
-                            "version_id": new.id,
-                            "tier": s.tier,
-                            "subject_id": s.subject_id.id,
-                            "wrapper_id": s.wrapper_id,
-                            "signer_user_id": s.signer_user_id.id,
-                            "signer_name": s.signer_name,
-                            "certificate_id": s.certificate_id.id,
-                            "signed_at": s.signed_at,
-                            "content": s.content,
-                            "covered_digest": s.covered_digest,
-                        }
-                        for s in version._hocba_valid_signatures()
-                        if s.tier == signing_chain.SUBJECT
-                    ]
-                )
-            else:
-                transcript._hocba_break_signatures(version, None, True)
-            transcript.with_context(**service).write({"correction_state": "open"})
+            with service_scope.granted(service_scope.SIGNING):
+                if version.state == "issued":
+                    new = transcript._hocba_new_version(version, transcript.correction_reason)
+                    self.env["hocba.signature"].sudo().create(
+                        [
+                            {
+                                "version_id": new.id,
+                                "tier": s.tier,
+                                "subject_id": s.subject_id.id,
+                                "wrapper_id": s.wrapper_id,
+                                "signer_user_id": s.signer_user_id.id,
+                                "signer_name": s.signer_name,
+                                "certificate_id": s.certificate_id.id,
+                                "signed_at": s.signed_at,
+                                "content": s.content,
+                                "covered_digest": s.covered_digest,
+                            }
+                            for s in version._hocba_valid_signatures()
+                            if s.tier == signing_chain.SUBJECT
+                        ]
+                    )
+                else:
+                    transcript._hocba_break_signatures(version, None, True)
+                transcript.write({"correction_state": "open"})
             transcript.activity_feedback(["mail.mail_activity_data_todo"])
             transcript.message_post(body=_("Opened for correction by %(user)s.", user=self.env.user.name))
         return True

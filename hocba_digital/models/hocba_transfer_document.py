@@ -2,6 +2,8 @@ import json
 
 from odoo import _, api, fields, models
 
+from .. import service_scope
+
 
 class HocbaTransferDocument(models.Model):
     """One signed file of a transcript received from another school with a
@@ -68,7 +70,7 @@ class HocbaTransferDocument(models.Model):
             return _("A document received from another school never changes.")
         if operation == "unlink":
             return _("A document received from another school is kept.")
-        if not self.env.context.get("hocba_transfer_import"):
+        if not service_scope.active(service_scope.TRANSFER_IMPORT):
             return _("Documents of other schools arrive with a verified transfer package, not by hand.")
         return None
 

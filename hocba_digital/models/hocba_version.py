@@ -6,6 +6,8 @@ import uuid
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from .. import service_scope
+
 _logger = logging.getLogger(__name__)
 
 
@@ -140,9 +142,9 @@ class HocbaVersion(models.Model):
 
     def _hocba_edit_refusal(self, operation, vals=None):
         if operation == "unlink":
-            if self.filtered(lambda v: v.state != "signing") or not self.env.context.get("hocba_version_cleanup"):
+            if self.filtered(lambda v: v.state != "signing") or not service_scope.active(service_scope.VERSION_CLEANUP):
                 return _("A transcript version cannot be deleted.")
-        elif not self.env.context.get("hocba_signing_service"):
+        elif not service_scope.active(service_scope.SIGNING):
             return (
                 _("Versions are made by signing, not created by hand.")
                 if operation == "create"
@@ -200,9 +202,8 @@ class HocbaVersion(models.Model):
             self.replaces_id.write({"state": "superseded", "replaced_by_id": self.id})
         transcript = self.transcript_id.sudo()
         if transcript.correction_state:
-            transcript.with_context(hocba_signing_service=True).write(
-                {"correction_state": False, "correction_reason": False}
-            )
+            with service_scope.granted(service_scope.SIGNING):
+                transcript.write({"correction_state": False, "correction_reason": False})
         transcript.message_post(
             body=_("Version %(n)s issued (XML SHA-256 %(sha)s).", n=self.number, sha=self.xml_sha256)
         )

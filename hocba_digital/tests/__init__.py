@@ -40,3 +40,4 @@ from . import test_exchange_lib
 from . import test_exchange_sync
 from . import test_exchange_concurrency
 from . import test_selections
+from . import test_security_context

@@ -14,6 +14,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from .. import service_scope
 from ..lib.population import reconcile as pr
 from ..lib.sandbox import pki_factory as pf
 from .common import HocbaCase
@@ -472,14 +473,11 @@ class TestAccessMatrix(HocbaCase):
         cls.certificate_document = cls.env["hocba.certificate.document"].create(
             {"certificate_id": cls.certificate_subj.id, "name": "Quyết định cấp", "file": base64.b64encode(b"%PDF-1.1")}
         )
-        service = cls.env(context={"hocba_signing_service": True})
         for key, transcript in (("a", cls.transcript_a), ("b", cls.transcript_b)):
             version = transcript._hocba_new_version()
             setattr(cls, "version_" + key, version)
-            setattr(
-                cls,
-                "signature_" + key,
-                service["hocba.signature"].create(
+            with service_scope.granted(service_scope.SIGNING):
+                signature = cls.env["hocba.signature"].create(
                     {
                         "version_id": version.id,
                         "tier": "subject_teacher",
@@ -491,8 +489,8 @@ class TestAccessMatrix(HocbaCase):
                         "signed_at": "2036-05-20 08:00:00",
                         "content": "<ds:Signature xmlns:ds='http://www.w3.org/2000/09/xmldsig#'/>",
                     }
-                ),
-            )
+                )
+            setattr(cls, "signature_" + key, signature)
         Register = cls.env["hocba.issue.log"]
         cls.issue_log = Register._hocba_register(
             "copy", cls.student_a, cls.version_a, b"%PDF", requester_name="Test", requester_relation="parent"
@@ -500,20 +498,20 @@ class TestAccessMatrix(HocbaCase):
         received = Register._hocba_register(
             "transfer_in", cls.student_a, requester_name="Test", requester_relation="other_school"
         )
-        cls.transfer_document = (
-            cls.env["hocba.transfer.document"]
-            .sudo()
-            .with_context(hocba_transfer_import=True)
-            .create(
-                {
-                    "student_id": cls.student_a.id,
-                    "import_log_id": received.id,
-                    "kind": "xml",
-                    "school_year": "2034-2035",
-                    "filename": "hocba.xml",
-                }
+        with service_scope.granted(service_scope.TRANSFER_IMPORT):
+            cls.transfer_document = (
+                cls.env["hocba.transfer.document"]
+                .sudo()
+                .create(
+                    {
+                        "student_id": cls.student_a.id,
+                        "import_log_id": received.id,
+                        "kind": "xml",
+                        "school_year": "2034-2035",
+                        "filename": "hocba.xml",
+                    }
+                )
             )
-        )
         cls.reconciliation = cls.env["hocba.reconciliation"]._hocba_record(
             [
                 (s, pr.Identity(s.name, s.birth_date, s.sex, s.personal_id), None, pr.Outcome(pr.NOT_FOUND))
@@ -526,11 +524,10 @@ class TestAccessMatrix(HocbaCase):
             for s in (cls.student_a, cls.student_b)
         )
         cls.progress_a = cls.env["hocba.progress"].browse(cls.class_a.id)
-        cls.exchange_a = (
-            cls.env["hocba.exchange"]
-            .with_context(hocba_exchange_service=True)
-            .create({"version_id": cls.version_a.id, "idempotency_key": "hocba-matrix-a"})
-        )
+        with service_scope.granted(service_scope.EXCHANGE):
+            cls.exchange_a = cls.env["hocba.exchange"].create(
+                {"version_id": cls.version_a.id, "idempotency_key": "hocba-matrix-a"}
+            )
 
     def _write_value(self, record, field):
         return {

@@ -21,6 +21,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import config
 
+from .. import service_scope
 from ..lib.documents import xml_profile
 from ..lib.exchange import package as ep
 from ..lib.sandbox import pki_factory as pf
@@ -97,26 +98,27 @@ class TestExchangeConcurrency(TransactionCase):
         transcripts = env["hocba.transcript"].create(
             [{"student_id": s.id, "year_id": year.id, "class_id": school_class.id} for s in students]
         )
-        signing = {"hocba_signing_service": True}
         versions = env["hocba.version"]
         for transcript in transcripts:
             version = transcript._hocba_new_version()
             data = grade4_transcript()
             data["header"].update(document_id=version.document_id, version=1, replaces=None)
             data["pupil"]["moet_code"] = transcript.student_id.moet_code
-            version.with_context(**signing).write(
-                {
-                    "xml_file": base64.b64encode(xml_profile.build(data)),
-                    "pdf_file": base64.b64encode(b"%PDF-1.7\n%%EOF\n"),
-                }
-            )
-            version.with_context(**signing)._hocba_issue()
+            with service_scope.granted(service_scope.SIGNING):
+                version.write(
+                    {
+                        "xml_file": base64.b64encode(xml_profile.build(data)),
+                        "pdf_file": base64.b64encode(b"%PDF-1.7\n%%EOF\n"),
+                    }
+                )
+                version._hocba_issue()
             versions |= version
         exchanges = versions.exchange_ids
         service = env["hocba.exchange.service"]
         data = service._hocba_package_data(exchanges)
-        for exchange in exchanges:  # checked on an earlier attempt
-            exchange.with_context(hocba_exchange_service=True).package_sha256 = ep.build(data[exchange.id]).sha256
+        with service_scope.granted(service_scope.EXCHANGE):
+            for exchange in exchanges:  # checked on an earlier attempt
+                exchange.package_sha256 = ep.build(data[exchange.id]).sha256
         cls.ids = {
             "year": year.id,
             "class": school_class.id,

@@ -11,6 +11,7 @@ from odoo.modules import neutralize
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from .. import service_scope
 from ..lib.exchange import client as ec
 from ..lib.exchange import package as ep
 from ..lib.rules import personal_id as pid
@@ -95,7 +96,8 @@ class TestExchangeSync(SigningCase):
         for exchange in self.exchanges:
             package, reasons = service._hocba_prepare(exchange, data[exchange.id], self.company.sudo())
             self.assertFalse(reasons)
-            exchange.with_context(hocba_exchange_service=True).package_sha256 = package.sha256
+            with service_scope.granted(service_scope.EXCHANGE):
+                exchange.package_sha256 = package.sha256
 
     def states(self, exchanges=None):
         exchanges = exchanges or self.exchanges

@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from .. import service_scope
 from ..lib.documents import xml_profile
 from ..lib.sandbox import pki_factory as pf
 from ..lib.signing import pades, pades_verify, xades_verify
@@ -272,8 +273,13 @@ class TestSigningChain(SigningCase):
         self.assertEqual(self.sign(self.subj)["signed"], 1)
         # and the database refuses a second valid signature for the same place
         signature = self.transcript_a.signature_ids
-        with self.assertRaises(Exception), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-            self.env["hocba.signature"].sudo().with_context(hocba_signing_service=True).create(
+        with (
+            self.assertRaises(Exception),
+            mute_logger("odoo.sql_db"),
+            self.env.cr.savepoint(),
+            service_scope.granted(service_scope.SIGNING),
+        ):
+            self.env["hocba.signature"].sudo().create(
                 {
                     "version_id": signature.version_id.id,
                     "tier": signature.tier,

@@ -6,6 +6,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from .. import service_scope
 from ..lib.documents import transfer_package
 from ..models.hocba_issue_log import REQUESTER_RELATIONS
 
@@ -236,6 +237,6 @@ class HocbaTransferImportWizard(models.TransientModel):
                     "report_json": json.dumps(verification, ensure_ascii=False, default=str),
                 }
             )
-        documents_sudo = self.env["hocba.transfer.document"].sudo().with_context(hocba_transfer_import=True)
-        documents_sudo.create(values)
+        with service_scope.granted(service_scope.TRANSFER_IMPORT):
+            self.env["hocba.transfer.document"].sudo().create(values)
         self.write({"state": "done", "log_id": log.id})
