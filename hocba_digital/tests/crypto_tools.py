@@ -309,3 +309,18 @@ class FixedTimeout(requests.adapters.HTTPAdapter):
     def send(self, request, **kwargs):
         kwargs["timeout"] = self.fixed_timeout
         return super().send(request, **kwargs)
+
+
+class SuccessiveTimeouts(FixedTimeout):
+    """FixedTimeout with one timeout per request in turn, the last one for the
+    rest: e.g. a short one for the request a sandbox holds until the client gives
+    up, then a generous one for the retry that must get its answer."""
+
+    def __init__(self, *timeouts):
+        super().__init__(timeouts[-1])
+        self.first = list(timeouts[:-1])
+        self.last = timeouts[-1]
+
+    def send(self, request, **kwargs):
+        self.fixed_timeout = self.first.pop(0) if self.first else self.last
+        return super().send(request, **kwargs)

@@ -18,7 +18,7 @@ PINs in a row (``unlock`` resets it).
 
 Test switches: ``faults.add(kind, times=1, endpoint=None)`` (``faults.CSC``,
 see ``lib/sandbox/faults.py``) makes the next calls fail: ``"timeout"`` (503
-only after ``timeout_delay`` seconds), ``"slow"`` (the answer after
+only once the client gave up, at most ``timeout_delay`` seconds), ``"slow"`` (the answer after
 ``slow_delay`` seconds), ``"error_500"``, ``"drop"`` (close the connection
 without an answer), ``"bad_signature"`` (signHash returns a corrupted value).
 ``counters`` counts calls per endpoint.
@@ -401,7 +401,7 @@ class _Handler(BaseHTTPRequestHandler):
         endpoint = path[len(API) :].strip("/") if path.startswith(API) else path
         fault = sandbox.take_fault(endpoint)
         if fault == faults.TIMEOUT:
-            sandbox.hold(sandbox.timeout_delay)
+            sandbox.hold_until_gone(self.connection)
             return self._send(503, {"error": "temporarily_unavailable", "error_description": "Too slow"})
         if fault == faults.DROP:
             self.close_connection = True

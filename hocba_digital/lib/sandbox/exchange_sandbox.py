@@ -16,8 +16,9 @@ and demonstrations.  No Odoo import here.
 Faults (``faults.EXCHANGE``, see ``lib/sandbox/faults.py``), per request, from
 ``faults`` (queued, rate) or the request header ``X-Hocba-Sandbox-Fault``:
 
-* ``timeout``: the package is stored, the answer comes after ``timeout_delay``
-  seconds (longer than the client waits: it cannot know it was stored);
+* ``timeout``: the package is stored, then no answer until the client gave up
+  and closed the connection (at most ``timeout_delay`` seconds; None: no limit):
+  it cannot know it was stored;
 * ``slow``: the answer comes after ``slow_delay`` seconds (shorter), normally;
 * ``error_500``: 500 and nothing stored;
 * ``drop``: the connection is closed before anything is stored;
@@ -90,6 +91,7 @@ class ExchangeSandbox(LocalServer):
         if isinstance(self.receiver.store, MemoryStore):
             self.receiver.store.clear()
         self.requests = 0
+        self.reset_done()
 
     def _count(self):
         with self._count_lock:
@@ -135,6 +137,12 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(*sandbox.receiver.status(self.headers, path[len("/packages/") :]))
 
     def do_POST(self):  # noqa: N802
+        try:
+            return self._post()
+        finally:
+            self.server.sandbox.done()
+
+    def _post(self):
         sandbox = self.server.sandbox
         sandbox._count()
         length = int(self.headers.get("Content-Length") or 0)
@@ -164,7 +172,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == sandbox_faults.LOST_ANSWER:
             return self._drop()
         if fault == sandbox_faults.TIMEOUT:
-            sandbox.hold(sandbox.timeout_delay)
+            sandbox.hold_until_gone(self.connection)
             return self._drop()
         return self._send(status, payload, twice=fault == sandbox_faults.DUPLICATE_ACK and status < 300)
 

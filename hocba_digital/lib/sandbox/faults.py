@@ -12,10 +12,11 @@ refuses the others.
 The names (what a fault looks like to the client):
 
 ``timeout``
-    the answer comes after the sandbox's ``timeout_delay`` seconds, longer than
-    the client waits.  PKI: no answer at all; CSC: 503 then; exchange: the
-    package is stored, then the connection is closed; population: the request
-    is processed, then answered.
+    no answer until the client gave up and closed the connection (at most the
+    sandbox's ``timeout_delay`` seconds; None, what tests use: no limit), so the
+    client's own timeout decides, however loaded the machine.  PKI: no answer
+    at all; CSC: 503 then; exchange: the package is stored, then the
+    connection is closed; population: the request is processed, then answered.
 ``slow``
     the right answer, after the sandbox's ``slow_delay`` seconds (shorter).
 ``error_500`` / ``error_503``

@@ -8,12 +8,21 @@ port, known after ``start()``; ``tls=(certfile, keyfile)`` serves HTTPS and
 
 Faults: ``faults`` is the sandbox's :class:`faults.FaultPlan` (the faults of
 ``fault_kinds``); a handler asks it with ``faults.pick(endpoint, headers)``
-and waits with ``hold(seconds)`` (``timeout_delay`` for "timeout",
-``slow_delay`` for "slow"), which ``stop()`` cuts short.
+and waits with ``hold(slow_delay)`` for "slow" and ``hold_until_gone(connection)``
+for "timeout", which ``stop()`` cuts short.
+
+"timeout" is decided by the client, never by a race between two clocks: the
+answer is held until the client has given up and closed the connection (at most
+``timeout_delay`` seconds; ``timeout_delay=None``, what tests use: no limit).  A
+loaded machine makes the client's timeout come later, never the answer first.
+A handler calls ``done()`` when it has finished with a request; a test waits
+for that with ``wait_done(n)`` (e.g. before it looks at what the fake stored).
 """
 
+import select
 import ssl
 import threading
+import time
 from http.server import ThreadingHTTPServer
 
 from . import faults as sandbox_faults
@@ -37,6 +46,8 @@ class LocalServer:
         self.timeout_delay, self.slow_delay = timeout_delay, slow_delay
         self._stopping = threading.Event()
         self._server = self._thread = None
+        self._done = threading.Condition()
+        self.done_count = 0
 
     @property
     def root_url(self):
@@ -48,6 +59,39 @@ class LocalServer:
     def hold(self, seconds):
         """Wait ``seconds`` in a handler, or less when the server stops."""
         self._stopping.wait(seconds)
+
+    def hold_until_gone(self, connection, poll=0.05):
+        """The "timeout" fault: wait in a handler until the client closes
+        ``connection`` (it gave up waiting for the answer), or ``timeout_delay``
+        seconds when that is not None, or the server stops."""
+        deadline = None if self.timeout_delay is None else time.monotonic() + self.timeout_delay
+        while not self._stopping.is_set():
+            wait = poll if deadline is None else min(poll, deadline - time.monotonic())
+            if wait <= 0:
+                return
+            try:
+                readable, _w, _x = select.select([connection], [], [], wait)
+            except (OSError, ValueError):  # closed meanwhile
+                return
+            if readable:  # end of stream: nobody waits for this answer any more
+                return
+
+    def done(self):
+        """A handler has finished with one request."""
+        with self._done:
+            self.done_count += 1
+            self._done.notify_all()
+
+    def wait_done(self, count, timeout=60):
+        """Wait until ``count`` requests were finished (``done()``) since the last
+        ``reset_done()``; False if that did not happen within ``timeout`` seconds
+        (a bound against a hang, not a condition of any outcome)."""
+        with self._done:
+            return self._done.wait_for(lambda: self.done_count >= count, timeout)
+
+    def reset_done(self):
+        with self._done:
+            self.done_count = 0
 
     def bind(self):
         """Take the port (``port`` is then known) without serving yet."""

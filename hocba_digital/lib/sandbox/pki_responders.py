@@ -342,7 +342,7 @@ class _Handler(BaseHTTPRequestHandler):
         fault = sandbox.count(endpoint)
         if fault in (faults.TIMEOUT, faults.DROP):
             if fault == faults.TIMEOUT:  # hold the connection, never answer
-                sandbox.hold(sandbox.timeout_delay)
+                sandbox.hold_until_gone(self.connection)
             self.close_connection = True
             return None
         if fault == faults.ERROR_500:
@@ -382,9 +382,10 @@ class PkiSandbox(LocalServer):
     Faults (``faults.PKI``), with ``faults.set(kind)`` for every endpoint or
     ``faults.set(kind, endpoint)`` (endpoint in ``ENDPOINTS``) for one, or
     ``faults.add(kind, times, endpoint=...)`` for the next requests:
-    "timeout" holds the request ``timeout_delay`` seconds then closes without
-    answer, "drop" closes at once without answer, "error_500" answers HTTP
-    500, "slow" answers correctly after ``slow_delay`` seconds, "bad_body"
+    "timeout" holds the request until the client gives up (at most
+    ``timeout_delay`` seconds) then closes without answer, "drop" closes at
+    once without answer, "error_500" answers HTTP 500, "slow" answers
+    correctly after ``slow_delay`` seconds, "bad_body"
     answers 200 with bytes that are not DER.  ``counts[endpoint]`` counts
     requests.
     """

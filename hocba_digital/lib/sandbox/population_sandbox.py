@@ -19,8 +19,8 @@ its number differs.
 
 Test switches: ``faults.add(kind, times=1)`` (``faults.POPULATION``, see
 ``lib/sandbox/faults.py``) makes the next requests fail: ``"timeout"`` (the
-request is processed, then answered only after ``timeout_delay`` seconds),
-``"slow"`` (the same after ``slow_delay`` seconds), ``"error_500"``,
+request is processed, then answered only once the client gave up, at most
+``timeout_delay`` seconds), ``"slow"`` (answered after ``slow_delay`` seconds), ``"error_500"``,
 ``"error_503"``, ``"rate_limit"`` (429 with ``Retry-After``), ``"drop"``
 (connection closed without an answer), ``"bad_body"`` (200 with a body that is
 not JSON), ``"wrong_results"`` (200 with one result missing).  ``calls`` counts HTTP requests,
@@ -242,8 +242,10 @@ class _Handler(BaseHTTPRequestHandler):
                 headers=[("Retry-After", "1")] if fault == faults.RATE_LIMIT else (),
             )
         status, payload = sandbox.registry.handle(method, endpoint, self.headers, raw)
-        if fault in (faults.TIMEOUT, faults.SLOW):
-            sandbox.hold(sandbox.timeout_delay if fault == faults.TIMEOUT else sandbox.slow_delay)
+        if fault == faults.TIMEOUT:
+            sandbox.hold_until_gone(self.connection)
+        elif fault == faults.SLOW:
+            sandbox.hold(sandbox.slow_delay)
         if fault == faults.BAD_BODY and status == 200:
             return self._send(200, b"<html>Gateway says hello</html>", "text/html")
         if fault == faults.WRONG_RESULTS and status == 200 and payload.get("results"):
