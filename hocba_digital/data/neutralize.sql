@@ -8,6 +8,15 @@ UPDATE res_company
 UPDATE res_company
    SET hocba_population_url = NULL,
        hocba_population_token = NULL;
+-- nor sign remotely with the school's accounts at the CSC signing service
+UPDATE hocba_certificate
+   SET csc_url = NULL,
+       csc_credential = NULL,
+       csc_username = NULL,
+       csc_password = NULL;
+-- nor ask the school's time-stamping service (its account may be billed per stamp)
+UPDATE res_company
+   SET hocba_tsa_url = NULL;
 UPDATE ir_cron
    SET active = false
  WHERE id IN (SELECT res_id FROM ir_model_data

@@ -281,9 +281,19 @@ class HocbaCertificate(models.Model):
             raise AccessError(_("Only the holder or the IT officer can store the key of %(name)s.", name=self.name))
 
     def _hocba_key_binding(self):
-        # binds the sealed blob to this certificate: a blob copied onto another
-        # record does not open
-        return ("hocba-certificate:%s" % (self.fingerprint or self.id)).encode()
+        # binds the sealed blob to this certificate record: a blob copied onto
+        # another record does not open.  The id alone: it exists when the key is
+        # sealed and never changes (the fingerprint is only known once the PEM is
+        # set, so a key stored before it never opened again)
+        return ("hocba-certificate:%s" % self.id).encode()
+
+    def _hocba_key_bindings(self):
+        # keys sealed before the binding was the id alone were bound to the
+        # fingerprint (the demo's, and any key stored after its PEM): they still open
+        bindings = [self._hocba_key_binding()]
+        if self.fingerprint:
+            bindings.append(("hocba-certificate:%s" % self.fingerprint).encode())
+        return bindings
 
     def _hocba_x509(self):
         self.ensure_one()
@@ -300,9 +310,12 @@ class HocbaCertificate(models.Model):
         self.ensure_one()
         if self.backend == "pkcs12":
             blob = base64.b64decode(self.sudo().sealed_key or b"")
-            try:
-                key_pem = key_vault.unseal(blob, pin, self._hocba_key_binding())
-            except key_vault.WrongPin:
+            key_pem = None
+            for binding in self._hocba_key_bindings():
+                with contextlib.suppress(key_vault.WrongPin):
+                    key_pem = key_vault.unseal(blob, pin, binding)
+                    break
+            if key_pem is None:
                 raise UserError(_("Wrong signing PIN for %(name)s.", name=self.name))
             key = serialization.load_pem_private_key(key_pem, None)
             return KeySigner(key, self._hocba_x509(), self._hocba_chain())
@@ -412,8 +425,16 @@ class HocbaCertificate(models.Model):
         if tier == signing_chain.SEAL:
             if self.purpose != "seal":
                 return _("Only the school seal certificate can sign as the school.")
-            if self.user_id and self.user_id != user:
+            if not self.user_id:
+                return _(
+                    "The seal certificate %(name)s has no operator: the IT officer must name the person "
+                    "who operates it.",
+                    name=self.name,
+                )
+            if self.user_id != user:
                 return _("The seal certificate is operated by %(holder)s, not by you.", holder=self.user_id.name)
+            if not (user.has_group(CLERK) or user.has_group(PRINCIPAL)):
+                return _("Only the clerk or the principal may apply the school seal.")
             return False
         if self.purpose != "personal" or self.user_id != user:
             return _("The certificate %(name)s does not belong to you.", name=self.name)
@@ -491,7 +512,8 @@ class HocbaCertificate(models.Model):
         if tier == signing_chain.SEAL:
             seals = self.sudo().search(domain + [("purpose", "=", "seal")], order="not_after desc")
             # the seal this user operates; else one nobody operates; else the
-            # newest, which the checks then refuse with the operator's name
+            # newest: the checks then refuse the latter two (no operator named,
+            # or the operator's name)
             return (seals.filtered(lambda c: c.user_id == user) or seals.filtered(lambda c: not c.user_id) or seals)[:1]
         domain += [("purpose", "=", "personal"), ("user_id", "=", user.id)]
         return self.sudo().search(domain, order="not_after desc", limit=1)

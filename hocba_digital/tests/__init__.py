@@ -31,6 +31,7 @@ from . import test_transfer
 from . import test_transfer_package
 from . import test_revocation_client
 from . import test_population_reconcile
+from . import test_workbook_cells
 from . import test_population_client
 from . import test_reconciliation
 from . import test_progress_rules

@@ -382,7 +382,20 @@ class TestExchangeSync(SigningCase):
 
     def test_neutralize_blanks_credentials_and_stops_the_job(self):
         self.company.sudo().write(
-            {"hocba_population_url": "https://dancu.example.vn/api", "hocba_population_token": "secret"}
+            {
+                "hocba_population_url": "https://dancu.example.vn/api",
+                "hocba_population_token": "secret",
+                "hocba_tsa_url": "https://tsa.example.vn/tsr",
+            }
+        )
+        remote = self.certs["principal"].sudo()
+        remote.write(
+            {
+                "csc_url": "https://ky-so.example.vn/csc/v1",
+                "csc_credential": "cred-42",
+                "csc_username": "hieutruong",
+                "csc_password": "mat-khau",
+            }
         )
         self.env.flush_all()
         for query in neutralize.get_neutralization_queries(["hocba_digital"]):
@@ -396,5 +409,8 @@ class TestExchangeSync(SigningCase):
             or company.hocba_exchange_client_key_pem
         )
         self.assertFalse(company.hocba_population_url or company.hocba_population_token)
+        # nor time-stamp or sign remotely in the school's name
+        self.assertFalse(company.hocba_tsa_url)
+        self.assertFalse(remote.csc_url or remote.csc_credential or remote.csc_username or remote.csc_password)
         self.assertFalse(self.env.ref("hocba_digital.ir_cron_hocba_exchange_send").active)
         self.assertEqual(self.send()["handled"], 0)

@@ -3,6 +3,8 @@ import datetime
 import subprocess
 import tempfile
 
+from cryptography.hazmat.primitives import serialization
+
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -11,6 +13,7 @@ from .. import service_scope
 from ..lib.documents import xml_profile
 from ..lib.sandbox import pki_factory as pf
 from ..lib.signing import pades, pades_verify, xades_verify
+from ..lib.signing.keys import key_vault
 from .crypto_tools import write_file, xmlsec1_verify
 from .signing_common import PIN, SigningCase
 
@@ -258,6 +261,58 @@ class TestSigningChain(SigningCase):
             self.certs["home"].with_user(self.subj).hocba_store_pkcs12(p12, "pw", PIN)
         # the old key still opens with the old PIN
         self.assertTrue(self.certs["subj"]._hocba_signer(PIN).certificate)
+
+    def test_key_stored_before_its_certificate_opens(self):
+        """Point 8a: a key sealed while the record had no PEM was bound to its id
+        and unsealed with its fingerprint: 'wrong PIN' forever."""
+        fresh = (
+            self.env["hocba.certificate"]
+            .with_user(self.users["it_officer"])
+            .create({"purpose": "personal", "user_id": self.subj.id})
+        )
+        self.assertFalse(fresh.certificate_pem)
+        renewed = self.pki.issue_signer(pf.Person("subj2", "Lê Thị Hoa", "CCCD:031190000001", "Giáo viên"))
+        fresh.hocba_store_pkcs12(base64.b64encode(self.pki.to_pkcs12(renewed, "pw")), "pw", PIN)
+        self.assertTrue(fresh.fingerprint)
+        self.certs["subj"].sudo().active = False
+        result = self.sign(self.subj)
+        self.assertEqual(result["failed"], [])
+        self.assertGreater(result["signed"], 0)
+        self.assertEqual(self.transcript_a.version_ids.signature_ids.certificate_id, fresh)
+        # a key sealed the former way (bound to the fingerprint, as the demo's were) still opens
+        home = self.certs["home"].sudo()
+        key_pem = self.pki._lookup("home").key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        home.sealed_key = base64.b64encode(
+            key_vault.seal(key_pem, PIN, ("hocba-certificate:%s" % home.fingerprint).encode())
+        )
+        self.assertTrue(home._hocba_signer(PIN).certificate)
+        with self.assertRaises(UserError):
+            home._hocba_signer("999999")
+
+    def test_seal_without_operator_is_applied_by_nobody(self):
+        """Point 8b: anyone who knew the PIN of a seal with no operator could apply it."""
+        self.sign(self.subj)
+        self.sign(self.home)
+        self.approve()
+        self.sign(self.principal)
+        self.certs["seal"].sudo().user_id = False
+        for user in (self.subj, self.clerk):
+            with self.assertRaises(UserError) as caught:
+                self.sign(user, purpose="seal")
+            self.assertIn("has no operator: the IT officer must name", str(caught.exception))
+        signatures = self.transcript_a.version_ids.signature_ids
+        self.assertNotIn("seal", signatures.mapped("tier"))
+        # the operator must be the clerk or the principal
+        self.certs["seal"].sudo().user_id = self.subj
+        with self.assertRaises(UserError) as caught:
+            self.sign(self.subj, purpose="seal")
+        self.assertIn("Only the clerk or the principal", str(caught.exception))
+        self.assertNotIn("seal", self.transcript_a.version_ids.signature_ids.mapped("tier"))
+        # the clerk, named operator, applies it
+        self.certs["seal"].sudo().user_id = self.clerk
+        self.assertEqual(self.sign(self.clerk, purpose="seal")["signed"], 1)
 
     def test_two_people_signing_the_same_record(self):
         from ..models.hocba_signing_service import LOCK_SPACE

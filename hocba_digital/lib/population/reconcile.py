@@ -23,6 +23,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from ..rules import personal_id as pid
+from ..workbooks.cells import put, put_row
 from ..workbooks.results import cell_text, header_key
 from ..workbooks.results import parse_date as parse_result_date
 
@@ -371,12 +372,12 @@ def _sheet(title, heading, subtitle, headers):
     workbook = openpyxl.Workbook()
     ws = workbook.active
     ws.title = title
-    ws.cell(1, 1, heading).font = Font(bold=True, size=13)
-    ws.cell(2, 1, subtitle)
+    put(ws, 1, 1, heading).font = Font(bold=True, size=13)
+    put(ws, 2, 1, subtitle)
     thin = Side(style="thin")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
     for col, text in enumerate(headers, start=1):
-        cell = ws.cell(4, col, text)
+        cell = put(ws, 4, col, text)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = box
@@ -420,7 +421,7 @@ def write_request(pupils, school_name="", school_code="", day=None):
         values = dict(
             pupil, stt=number, birth_date=_date_text(pupil.get("birth_date")), sex=SEX_WORDS.get(pupil.get("sex"), "")
         )
-        ws.append([values.get(key) or "" for key, _header in REQUEST_HEADERS])
+        put_row(ws, 4 + number, [values.get(key) or "" for key, _header in REQUEST_HEADERS])
     return _save(workbook, ws)
 
 
@@ -445,5 +446,5 @@ def write_answer(results, source="CSDL quốc gia về dân cư"):
             row += [STATUS_NOT_FOUND, "", "", "", "", ""]
         else:
             row += [STATUS_FOUND, found.name, _date_text(found.birth_date), SEX_WORDS[found.sex], found.personal_id, ""]
-        ws.append(row)
+        put_row(ws, 4 + number, row)
     return _save(workbook, ws)

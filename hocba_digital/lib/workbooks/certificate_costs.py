@@ -10,6 +10,8 @@ import openpyxl
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from .cells import put
+
 MONEY_FORMAT = "#,##0"
 DATE_FORMAT = "DD/MM/YYYY"
 
@@ -41,14 +43,14 @@ def write_cost_workbook(sheets, title=None):
         ws = workbook.create_sheet(sheet.title[:31])
         first = 1
         if title and index == 0:
-            ws.cell(1, 1, title).font = Font(bold=True, size=13)
+            put(ws, 1, 1, title).font = Font(bold=True, size=13)
             first = 3
         for col, (_key, header, _kind) in enumerate(columns, start=1):
-            cell = ws.cell(first, col, header)
+            cell = put(ws, first, col, header)
             cell.font, cell.alignment, cell.border = bold, centre, box
         for row_index, row in enumerate(rows, start=first + 1):
             for col, (key, _header, kind) in enumerate(columns, start=1):
-                cell = ws.cell(row_index, col, row.get(key))
+                cell = put(ws, row_index, col, row.get(key))
                 cell.border = box
                 if kind == "money":
                     cell.number_format = MONEY_FORMAT
@@ -58,8 +60,8 @@ def write_cost_workbook(sheets, title=None):
             total_row = first + len(rows) + 1
             keys = [key for key, _header, _kind in columns]
             total_col = keys.index(total_key) + 1
-            ws.cell(total_row, 1, sheet.total_label).font = bold
-            total = ws.cell(total_row, total_col, sum(row.get(total_key) or 0 for row in rows))
+            put(ws, total_row, 1, sheet.total_label).font = bold
+            total = put(ws, total_row, total_col, sum(row.get(total_key) or 0 for row in rows))
             total.font, total.number_format = bold, MONEY_FORMAT
         for col, (_key, header, kind) in enumerate(columns, start=1):
             width = 16 if kind in ("money", "date") else max(14, min(40, len(header) + 4))

@@ -11,6 +11,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from ..rules import catalogue
+from .cells import put
 from .results import (
     H_BIRTH,
     H_CLASS,
@@ -69,7 +70,7 @@ def write_ministry_results(
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
 
     def head(row, col, text, last_row=None, last_col=None):
-        ws.cell(row, col, text)
+        put(ws, row, col, text)
         if (last_row or row) != row or (last_col or col) != col:
             ws.merge_cells(start_row=row, start_column=col, end_row=last_row or row, end_column=last_col or col)
 
@@ -157,7 +158,7 @@ def write_ministry_results(
                 value = (row.get("traits") or {}).get(key[1])
             else:
                 value = row.get(key)
-            cell = ws.cell(r, c, value if value not in ("", False) else None)
+            cell = put(ws, r, c, value if value not in ("", False) else None)
             cell.border = box
             if not (isinstance(key, str) and key == "name"):
                 cell.alignment = Alignment(horizontal="center")
